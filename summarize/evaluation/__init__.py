@@ -1,0 +1,1 @@
+"""Evaluation: reference datasets, scorers and reports (used by ``summarize eval``)."""
