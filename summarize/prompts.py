@@ -1,0 +1,140 @@
+"""Loads and renders the prompt templates in ``prompts/``.
+
+The folder ships inside the wheel as the package ``summarize.prompt_templates``.
+
+Templates are data: they are rendered by Jinja's ``SandboxedEnvironment`` with
+``StrictUndefined``, so a missing variable is an error (never an empty string) and a user's own
+template folder cannot reach Python internals (``{{ ''.__class__ }}`` is refused). A user folder
+(``prompts_dir`` in the config) overrides built-in templates of the same name.
+
+The article always travels as data: it is delimited in the user message and any delimiter it
+contains is neutralised, so text in the article cannot close the block and pose as instructions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from summarize.errors import TemplateError
+
+__all__ = ["BUILTIN_TEMPLATES", "Prompts", "neutralise_delimiters"]
+
+BUILTIN_TEMPLATES = ("brief_system.j2", "brief_user.j2", "merge_system.j2", "merge_user.j2")
+
+_DELIMITER = re.compile(r"<\s*/?\s*(article|partial_briefings)\s*>", re.IGNORECASE)
+
+
+def neutralise_delimiters(text: str) -> str:
+    """``text`` with anything that looks like our delimiters defused (same length kept)."""
+    return _DELIMITER.sub(lambda m: "[" + m.group(0)[1:-1] + "]", text)
+
+
+def _builtin_dir() -> Path:
+    return Path(str(resources.files("summarize.prompt_templates")))
+
+
+class Prompts:
+    """The template set: built-ins, optionally overridden by a user folder."""
+
+    def __init__(self, directory: str | Path | None = None) -> None:
+        self.directory = Path(directory).expanduser() if directory is not None else None
+        if self.directory is not None and not self.directory.is_dir():
+            raise TemplateError(f"prompts folder {self.directory} does not exist")
+        searchpath = [str(self.directory)] if self.directory is not None else []
+        searchpath.append(str(_builtin_dir()))
+        self.env = SandboxedEnvironment(
+            loader=jinja2.FileSystemLoader(searchpath),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["tojson"] = lambda value: json.dumps(value, ensure_ascii=False)
+
+    def render(self, name: str, **variables: Any) -> str:
+        try:
+            return self.env.get_template(name).render(**variables).strip()
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateError(f"prompt template {name!r} not found") from exc
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(
+                f"prompt template {exc.filename or name}:{exc.lineno}: {exc.message}"
+            ) from exc
+        except jinja2.UndefinedError as exc:
+            raise TemplateError(f"prompt template {name!r}: {exc.message}") from exc
+        except jinja2.exceptions.SecurityError as exc:
+            raise TemplateError(f"prompt template {name!r} tried something unsafe: {exc}") from exc
+
+    def source_path(self, name: str) -> Path:
+        for folder in (self.directory, _builtin_dir()):
+            if folder is not None and (folder / name).is_file():
+                return folder / name
+        raise TemplateError(f"prompt template {name!r} not found")
+
+    @cached_property
+    def hashes(self) -> dict[str, str]:
+        """sha256 (first 16 hex digits) of each template in use, for eval logs."""
+        return {
+            name: hashlib.sha256(self.source_path(name).read_bytes()).hexdigest()[:16]
+            for name in BUILTIN_TEMPLATES
+        }
+
+    def brief_messages(
+        self,
+        article: str,
+        *,
+        title: str | None = None,
+        part: int = 1,
+        parts: int = 1,
+        schema: dict[str, Any] | None = None,
+        schema_in_prompt: bool = False,
+    ) -> list[dict[str, str]]:
+        variables = {
+            "title": title,
+            "part": part,
+            "parts": parts,
+            "schema": schema,
+            "schema_in_prompt": schema_in_prompt,
+        }
+        return [
+            {"role": "system", "content": self.render("brief_system.j2", **variables)},
+            {
+                "role": "user",
+                "content": self.render(
+                    "brief_user.j2", article=neutralise_delimiters(article), **variables
+                ),
+            },
+        ]
+
+    def merge_messages(
+        self,
+        partials: list[dict[str, Any]],
+        *,
+        title: str | None = None,
+        schema: dict[str, Any] | None = None,
+        schema_in_prompt: bool = False,
+    ) -> list[dict[str, str]]:
+        variables = {"title": title, "schema": schema, "schema_in_prompt": schema_in_prompt}
+        return [
+            {"role": "system", "content": self.render("merge_system.j2", **variables)},
+            {
+                "role": "user",
+                "content": self.render(
+                    "merge_user.j2",
+                    partials=[
+                        neutralise_delimiters(json.dumps(p, ensure_ascii=False)) for p in partials
+                    ],
+                    **variables,
+                ),
+            },
+        ]
