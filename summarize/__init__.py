@@ -1,0 +1,98 @@
+"""summarize: news articles in, structured and grounded briefings out.
+
+    from summarize import brief
+    briefing = brief(open("seeds/macron-trump-ukraine-talks.txt").read())
+    print(briefing.to_markdown())
+
+Every evidence quote in a ``Briefing`` has been checked against the article: ``verified`` quotes
+carry offsets into it, and unverified ones are never shown as quotes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from summarize.config import ModelProfile, Settings, load_settings
+from summarize.errors import (
+    ConfigError,
+    InputError,
+    InvalidOutputError,
+    LocalModelError,
+    ModelError,
+    ModelUnavailableError,
+    PermanentModelError,
+    SummarizeError,
+    TemplateError,
+    TransientModelError,
+)
+from summarize.models import ChatModel, Completion, CompletionRequest, OpenAIChatModel
+from summarize.pipeline import Pipeline, Progress, ProgressCallback
+from summarize.schema import Actor, Briefing, OpenQuestion, Position, Quote, Usage
+
+__all__ = [
+    "Actor",
+    "Briefing",
+    "ChatModel",
+    "Completion",
+    "CompletionRequest",
+    "ConfigError",
+    "InputError",
+    "InvalidOutputError",
+    "LocalModelError",
+    "ModelError",
+    "ModelProfile",
+    "ModelUnavailableError",
+    "OpenAIChatModel",
+    "OpenQuestion",
+    "PermanentModelError",
+    "Pipeline",
+    "Position",
+    "Progress",
+    "Quote",
+    "Settings",
+    "SummarizeError",
+    "TemplateError",
+    "TransientModelError",
+    "Usage",
+    "abrief",
+    "brief",
+    "load_settings",
+]
+
+__version__ = "0.1.0"
+
+
+def _settings(config: Settings | str | Path | None) -> Settings:
+    if isinstance(config, Settings):
+        return config
+    return load_settings(config)
+
+
+def brief(
+    text: str | bytes,
+    *,
+    model: str | ChatModel | None = None,
+    config: Settings | str | Path | None = None,
+    title: str | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Briefing:
+    """Brief one article.
+
+    ``model`` is a profile name (``"local"``, the default), a raw model id (``"gpt-4o-mini"``) or
+    a ``ChatModel`` instance. ``config`` is a ``Settings`` object or the path of a
+    ``summarize.toml``; by default the usual files and environment are read. Raises only
+    ``SummarizeError`` subclasses.
+    """
+    return Pipeline(model, settings=_settings(config)).run(text, title, on_progress)
+
+
+async def abrief(
+    text: str | bytes,
+    *,
+    model: str | ChatModel | None = None,
+    config: Settings | str | Path | None = None,
+    title: str | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Briefing:
+    """The async twin of ``brief``: chunks of a long article are briefed concurrently."""
+    return await Pipeline(model, settings=_settings(config)).arun(text, title, on_progress)

@@ -1,0 +1,198 @@
+"""The ``summarize`` command: a thin typer front over the library.
+
+Errors are one line on stderr and a non-zero exit (1 for a ``SummarizeError``, 2 for a usage
+error, 130 when interrupted); ``--debug`` shows tracebacks and debug logs instead. Progress goes
+to stderr so that stdout carries only the briefing.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from summarize.config import Settings, load_settings
+from summarize.errors import InputError, SummarizeError
+
+app = typer.Typer(
+    name="summarize",
+    help="Turn news articles into structured, grounded briefings.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+stderr = Console(stderr=True)
+_state: dict[str, Any] = {"debug": False}
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="A summarize.toml to read instead of the usual places."),
+]
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help="A profile name from the config, or a raw model id."),
+]
+
+
+def _say_error(message: str, label: str = "error") -> None:
+    # Text, not markup: messages quote article text and server replies, which may contain [...]
+    stderr.print(Text.assemble((f"{label}: ", "bold red"), message), soft_wrap=True)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    _say_error(message)
+    raise typer.Exit(code)
+
+
+def _settings(config: Path | None, **overrides: Any) -> Settings:
+    return load_settings(config, **overrides)
+
+
+def _read_input(source: str) -> bytes:
+    if source == "-":
+        return sys.stdin.buffer.read()
+    path = Path(source)
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not an article (use 'summarize batch' for folders)")
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror or exc}") from None
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+) -> None:
+    _state["debug"] = debug
+    if debug:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        logging.getLogger("summarize").addHandler(handler)
+        logging.getLogger("summarize").setLevel(logging.DEBUG)
+
+
+@app.command()
+def brief(
+    source: Annotated[
+        str, typer.Argument(help="The article: a .txt/.html/.md file, or - for stdin.")
+    ],
+    model: ModelOption = None,
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help="markdown or json.", case_sensitive=False)
+    ] = "markdown",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")
+    ] = None,
+    title: Annotated[
+        str | None, typer.Option(help="The article's title, if not in the text.")
+    ] = None,
+    config: ConfigOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+) -> None:
+    """Brief one article."""
+    from summarize.pipeline import Pipeline
+    from summarize.pipeline import Progress as Step
+
+    output_format = output_format.lower()
+    if output_format not in ("markdown", "json"):
+        _fail(f"--format must be markdown or json, not {output_format!r}", code=2)
+    settings = _settings(config)
+    data = _read_input(source)
+    pipeline = Pipeline(model, settings=settings)
+    where = pipeline.profile.endpoint
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} calls"),
+        TimeElapsedColumn(),
+        console=stderr,
+        disable=quiet,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"Briefing with {pipeline.profile.name} ({where})", total=None)
+
+        def on_progress(step: Step) -> None:
+            progress.update(task, completed=step.done, total=step.total)
+
+        briefing = pipeline.run(data, title, on_progress)
+    text = briefing.model_dump_json(indent=2) if output_format == "json" else briefing.to_markdown()
+    if out is not None:
+        try:
+            out.write_text(text + ("\n" if output_format == "json" else ""), encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot write {out}: {exc.strerror or exc}")
+        if not quiet:
+            stderr.print(f"wrote {out}")
+    else:
+        sys.stdout.write(text + ("\n" if output_format == "json" else ""))
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of a briefing (the --format json output)."""
+    from summarize.schema import briefing_json_schema
+
+    sys.stdout.write(briefing_json_schema() + "\n")
+
+
+@app.command()
+def models(config: ConfigOption = None) -> None:
+    """List the model profiles the configuration defines."""
+    settings = _settings(config)
+    table = Table("profile", "model", "endpoint", "structured output", "context", title=None)
+    for name, profile in settings.models.items():
+        marker = " (default)" if name == settings.model else ""
+        table.add_row(
+            name + marker,
+            profile.model,
+            settings.profile(name).endpoint,
+            profile.structured_output,
+            str(profile.context_window),
+        )
+    Console().print(table)
+    if settings.source:
+        stderr.print(f"config: {settings.source}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning every error into one line on stderr."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except SummarizeError as exc:
+        if _state["debug"]:
+            raise
+        _say_error(str(exc))
+        sys.exit(1)
+    except KeyboardInterrupt:
+        stderr.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence: never a traceback without --debug
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            stderr.print("aborted")
+            sys.exit(130)
+        if _state["debug"]:
+            raise
+        _say_error(f"{type(exc).__name__}: {exc} (run with --debug for details)", "internal error")
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
