@@ -160,7 +160,8 @@ def models(config: ConfigOption = None) -> None:
             profile.structured_output,
             str(profile.context_window),
         )
-    Console().print(table)
+    # Piped output is not cut to a terminal's width.
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
     if settings.source:
         stderr.print(f"config: {settings.source}")
 
@@ -168,7 +169,10 @@ def models(config: ConfigOption = None) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning every error into one line on stderr."""
     try:
-        app(args=argv, standalone_mode=False)
+        # Without standalone mode click returns the code of an Exit instead of raising it.
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except SummarizeError as exc:
@@ -180,12 +184,11 @@ def main(argv: list[str] | None = None) -> None:
         stderr.print("interrupted")
         sys.exit(130)
     except Exception as exc:  # the last line of defence: never a traceback without --debug
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+        # typer vendors click; its usage errors derive from the public TyperException.
+        if isinstance(exc, typer.exceptions.TyperException) and hasattr(exc, "show"):
             exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(getattr(exc, "exit_code", 2))
+        if isinstance(exc, typer.exceptions.Abort):
             stderr.print("aborted")
             sys.exit(130)
         if _state["debug"]:

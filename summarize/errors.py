@@ -85,8 +85,15 @@ class TransientModelError(ModelError):
 class ModelUnavailableError(TransientModelError):
     """Transient faults persisted past the retry budget."""
 
-    def __init__(self, message: str, *, attempts: int, profile: str = "", base_url: str = "",
-                 status_code: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        attempts: int,
+        profile: str = "",
+        base_url: str = "",
+        status_code: int | None = None,
+    ) -> None:
         self.attempts = attempts
         super().__init__(message, profile=profile, base_url=base_url, status_code=status_code)
 

@@ -161,6 +161,7 @@ class OpenAIChatModel:
         )
 
     def client(self) -> openai.OpenAI:
+        self._client_kwargs()  # a missing API key is a clearer error than anything after it
         self._check_allowed(self.http_client is not None)
         if self._client is None:
             http_client = self.http_client
@@ -180,6 +181,7 @@ class OpenAIChatModel:
         return self._client
 
     def async_client(self) -> openai.AsyncOpenAI:
+        self._client_kwargs()
         self._check_allowed(self.async_http_client is not None)
         if self._async_client is None:
             http_client = self.async_http_client

@@ -95,6 +95,7 @@ def name_key(name: str) -> str:
     text = _POSSESSIVE.sub("", _fold(name))
     text = _NON_WORD.sub(" ", text.replace(".", "").replace("’", "'"))
     words = [w.strip("-") for w in text.split() if w.strip("-")]
+    words = [w for w in words if w not in ("the", "a", "an")] or words
     kept = [w for w in words if w not in _TITLES]
     return " ".join(kept or words)
 

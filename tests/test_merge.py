@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import pytest
+
+from summarize.merge import canonical_actor, merge_drafts, tidy_draft
+from summarize.names import name_key, names_match
+from summarize.schema import DraftActor, DraftBriefing, DraftOpenQuestion, DraftPosition
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("President Macron", "Emmanuel Macron"),
+        ("Macron's", "Macron"),
+        ("U.S. President Donald Trump", "Donald Trump"),
+        ("Volodymyr Zelenskyy", "Zelenskyy"),
+        ("Dr. Anthony Fauci", "Fauci"),
+    ],
+)
+def test_names_that_denote_one_person_match(a: str, b: str) -> None:
+    assert names_match(a, [], b, [])
+
+
+@pytest.mark.parametrize(
+    ("a", "b"), [("Emmanuel Macron", "Brigitte Macron-Trogneux"), ("Donald Trump", "Joe Biden")]
+)
+def test_different_people_do_not_match(a: str, b: str) -> None:
+    assert not names_match(a, [], b, [])
+
+
+def test_name_key_keeps_a_bare_title() -> None:
+    assert name_key("the President") == "president"
+    assert name_key("U.S.") == "us"
+
+
+def actor(name: str, *aliases: str, kind: str = "person", role: str = "") -> DraftActor:
+    return DraftActor(name=name, aliases=list(aliases), kind=kind, role=role)  # type: ignore[arg-type]
+
+
+def draft(
+    actors: list[DraftActor],
+    positions: list[DraftPosition],
+    questions: list[str],
+    summary: str = "S.",
+) -> DraftBriefing:
+    return DraftBriefing(
+        summary=summary,
+        actors=actors,
+        positions=positions,
+        open_questions=[DraftOpenQuestion(question=q, why_open="") for q in questions],
+    )
+
+
+def test_merge_deduplicates_actors_positions_and_questions() -> None:
+    first = draft(
+        [actor("Macron", role="French president"), actor("United States", "US", kind="country")],
+        [DraftPosition(actor="Macron", evidence=["q1"], stance="Wants more support for Ukraine.")],
+        ["Will a ceasefire be agreed?"],
+        summary="First part happened. It mattered.",
+    )
+    second = draft(
+        [actor("Emmanuel Macron", "French President"), actor("U.S.", kind="country")],
+        [
+            DraftPosition(
+                actor="Emmanuel Macron", evidence=["q2"], stance="Wants more support for Ukraine"
+            ),
+            DraftPosition(actor="Vladimir Putin", evidence=["q3"], stance="Demands an end to aid."),
+        ],
+        ["Will a ceasefire be agreed ?", "Who pays?"],
+        summary="Second part followed. Details.",
+    )
+    merged = merge_drafts([first, second])
+    names = [a.name for a in merged.actors]
+    assert names == ["Emmanuel Macron", "United States", "Vladimir Putin"]
+    macron = merged.actors[0]
+    assert macron.role == "French president"
+    assert {"Macron", "French President"} <= set(macron.aliases)
+    assert [p.actor for p in merged.positions] == ["Emmanuel Macron", "Vladimir Putin"]
+    assert merged.positions[0].evidence == ["q1", "q2"]
+    assert [q.question for q in merged.open_questions] == [
+        "Will a ceasefire be agreed?",
+        "Who pays?",
+    ]
+    assert merged.summary == "First part happened. It mattered. Second part followed."
+
+
+def test_merge_is_stable_under_repetition() -> None:
+    one = draft(
+        [actor("Keir Starmer")],
+        [DraftPosition(actor="Starmer", evidence=["e"], stance="x y z")],
+        ["q?"],
+    )
+    assert tidy_draft(tidy_draft(one)) == tidy_draft(one)
+    assert tidy_draft(one).positions[0].actor == "Keir Starmer"
+
+
+def test_positions_of_unknown_actors_add_the_actor() -> None:
+    merged = tidy_draft(
+        draft([], [DraftPosition(actor="Poland", evidence=[], stance="No troops.")], [])
+    )
+    assert [a.name for a in merged.actors] == ["Poland"]
+    assert canonical_actor("Poland", merged.actors) is merged.actors[0]
+
+
+def test_blank_items_are_dropped() -> None:
+    merged = tidy_draft(
+        draft([actor("  ")], [DraftPosition(actor="X", evidence=[], stance=" ")], ["  "])
+    )
+    assert merged.actors == [] and merged.positions == [] and merged.open_questions == []

@@ -1,0 +1,202 @@
+"""The pipeline end to end on a FakeModel: chunking, re-asks, merging, grounding, rendering."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from summarize import InputError, InvalidOutputError, Settings, abrief, brief
+from summarize.chunking import count_tokens, get_encoding
+from summarize.config import load_settings
+from summarize.models import CompletionRequest
+from summarize.pipeline import Pipeline, Progress
+from summarize.schema import DraftActor, DraftBriefing, DraftOpenQuestion, DraftPosition
+from summarize.testing import FakeModel
+
+REAL = (
+    "Macron proposed deploying European peacekeeping forces behind the future demarcation line, "
+    "rather than directly on it."
+)
+FAKE = "Macron said France will send 300,000 soldiers to Moscow next week."
+
+
+def seed_draft(evidence: list[str]) -> DraftBriefing:
+    return DraftBriefing(
+        summary="Macron leads European support for Ukraine while Trump seeks a quick ceasefire.",
+        actors=[
+            DraftActor(
+                name="Emmanuel Macron",
+                aliases=["Macron"],
+                kind="person",
+                role="President of France",
+            ),
+            DraftActor(name="Donald Trump", aliases=["Trump"], kind="person", role="US President"),
+        ],
+        positions=[
+            DraftPosition(
+                actor="Macron", evidence=evidence, stance="Proposes peacekeepers behind the line."
+            ),
+        ],
+        open_questions=[
+            DraftOpenQuestion(question="Will a ceasefire hold?", why_open="Talks go on.")
+        ],
+    )
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+def test_an_article_that_fits_takes_one_call(seed_text: str) -> None:
+    model = FakeModel(seed_draft([REAL]))
+    briefing = brief(seed_text, model=model, config=settings(), title="Macron and Trump")
+    assert len(model.history) == 1
+    request = model.history[0]
+    assert request.schema is not None and request.schema["additionalProperties"] is False
+    assert "<article>" in request.messages[1]["content"]
+    assert "demarcation line" in request.messages[1]["content"]
+    assert briefing.title == "Macron and Trump"
+    assert [a.name for a in briefing.actors] == ["Emmanuel Macron", "Donald Trump"]
+    assert briefing.positions[0].actor == "Emmanuel Macron"  # alias resolved to the actor
+    assert briefing.usage.calls == 1 and briefing.usage.model == "fake-model"
+    assert briefing.usage.prompt_tokens > 0 and briefing.usage.completion_tokens > 0
+
+
+def test_quotes_are_grounded_with_offsets(seed_text: str) -> None:
+    briefing = brief(seed_text, model=FakeModel(seed_draft([REAL, FAKE])), config=settings())
+    real, fake = briefing.positions[0].evidence
+    assert real.verified and real.start is not None and real.end is not None
+    assert seed_text[real.start : real.end] == REAL
+    assert not fake.verified and fake.start is None
+    assert briefing.verified_share == 0.5
+
+
+def test_markdown_never_shows_an_unverified_quote(seed_text: str) -> None:
+    markdown = brief(
+        seed_text, model=FakeModel(seed_draft([REAL, FAKE])), config=settings()
+    ).to_markdown()
+    assert REAL in markdown
+    assert "300,000" not in markdown
+    only_fake = brief(
+        seed_text, model=FakeModel(seed_draft([FAKE])), config=settings()
+    ).to_markdown()
+    assert "300,000" not in only_fake
+    assert "## Unsupported claims" in only_fake
+    assert "Proposes peacekeepers behind the line." in only_fake.split("## Unsupported claims")[1]
+
+
+def test_invalid_output_is_reasked_and_counted(seed_text: str) -> None:
+    model = FakeModel('{"summary": 3}', seed_draft([REAL]))
+    briefing = brief(seed_text, model=model, config=settings())
+    assert len(model.history) == 2
+    assert briefing.usage.calls == 2
+    assert "summary" in model.history[1].messages[-1]["content"]
+
+
+def test_output_that_never_validates_raises_with_data(seed_text: str) -> None:
+    model = FakeModel(default="I am not JSON")
+    with pytest.raises(InvalidOutputError) as info:
+        brief(seed_text, model=model, config=settings())
+    assert info.value.attempts == 3
+    assert info.value.last_output == "I am not JSON"
+
+
+def test_small_model_slips_are_repaired(seed_text: str) -> None:
+    sloppy = {
+        "summary": "S.",
+        "actors": [{"name": "Kyiv", "kind": "Nation", "aliases": "Ukraine"}],
+        "positions": [{"actor": "Kyiv", "stance": "Wants NATO.", "evidence": REAL}],
+        "open_questions": ["What next?"],
+    }
+    briefing = brief(seed_text, model=FakeModel(sloppy), config=settings())
+    assert briefing.actors[0].kind == "country"
+    assert briefing.actors[0].aliases == ["Ukraine"]
+    assert briefing.positions[0].evidence[0].verified
+    assert briefing.open_questions[0].question == "What next?"
+
+
+@pytest.mark.parametrize("bad", ["", "   \n\t ", b"\x00\x01\x02binary\x00"])
+def test_bad_input_is_a_clear_error(bad: str | bytes) -> None:
+    model = FakeModel()
+    with pytest.raises(InputError):
+        brief(bad, model=model, config=settings())
+    assert model.history == []
+
+
+def long_article(seed_text: str, copies: int = 5) -> str:
+    paragraphs = [p for p in seed_text.split("\n") if p.strip()]
+    return "\n\n".join(f"{p} (Part {i}.)" for i in range(copies) for p in paragraphs)
+
+
+def chunk_reply(request: CompletionRequest) -> DraftBriefing:
+    """Quote the first sentence of whatever chunk we are shown, as a grounded model would."""
+    article = re.search(r"<article>\n(.*)\n</article>", request.messages[1]["content"], re.S)
+    assert article is not None
+    first = re.split(r"(?<=[.!?])\s", article.group(1).strip())[0]
+    return seed_draft([first])
+
+
+def test_an_article_several_times_the_window_is_chunked_and_merged(seed_text: str) -> None:
+    article = long_article(seed_text)
+    model = FakeModel(context_window=2048, max_output_tokens=256, default=chunk_reply)
+    pipeline = Pipeline(model, settings=settings())
+    budget = pipeline.chunk_budget(None)
+    encoding = get_encoding("fake-model")
+    assert count_tokens(article, encoding) > 3 * 2048
+    steps: list[Progress] = []
+    briefing = pipeline.run(article, on_progress=steps.append)
+    calls = len(model.history)
+    assert calls >= 4
+    assert [s.done for s in steps] == list(range(1, calls + 1))
+    assert all(s.total == calls for s in steps)
+    for request in model.history:
+        shown = re.search(r"<article>\n(.*)\n</article>", request.messages[1]["content"], re.S)
+        assert shown is not None and count_tokens(shown.group(1), encoding) <= budget
+        assert f"of {calls}" in request.messages[0]["content"]
+    # Merged: one actor per person, one position per distinct stance, evidence from each chunk.
+    assert [a.name for a in briefing.actors] == ["Emmanuel Macron", "Donald Trump"]
+    assert len(briefing.positions) == 1
+    quotes = briefing.positions[0].evidence
+    assert len(quotes) == calls
+    assert all(q.verified for q in quotes)
+    assert all(article[q.start : q.end] == q.text for q in quotes if q.start is not None)
+    assert briefing.usage.calls == calls
+
+
+def test_model_merge_makes_one_more_call(seed_text: str) -> None:
+    article = long_article(seed_text, copies=3)
+    model = FakeModel(context_window=2048, max_output_tokens=256, default=chunk_reply)
+    merged = seed_draft([REAL])
+    calls_before_merge: list[int] = []
+
+    def reply(request: CompletionRequest) -> DraftBriefing:
+        if "<partial_briefings>" in request.messages[1]["content"]:
+            calls_before_merge.append(len(model.history))
+            return merged
+        return chunk_reply(request)
+
+    model.default = reply
+    briefing = brief(article, model=model, config=load_settings(merge="model"))
+    assert calls_before_merge == [len(model.history)]
+    assert briefing.usage.calls == len(model.history)
+    assert briefing.positions[0].evidence[0].text == REAL
+
+
+async def test_abrief_briefs_chunks_concurrently(seed_text: str) -> None:
+    article = long_article(seed_text, copies=3)
+    sync_model = FakeModel(context_window=2048, max_output_tokens=256, default=chunk_reply)
+    async_model = FakeModel(context_window=2048, max_output_tokens=256, default=chunk_reply)
+    expected = brief(article, model=sync_model, config=settings())
+    got = await abrief(article, model=async_model, config=settings())
+    assert len(async_model.history) == len(sync_model.history) > 1
+    assert got.model_dump(exclude={"usage"}) == expected.model_dump(exclude={"usage"})
+
+
+def test_a_window_too_small_for_the_prompt_is_a_config_error(seed_text: str) -> None:
+    from summarize import ConfigError
+
+    with pytest.raises(ConfigError, match="leaves no room"):
+        brief(
+            seed_text, model=FakeModel(context_window=600, max_output_tokens=256), config=settings()
+        )
