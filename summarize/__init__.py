@@ -25,12 +25,15 @@ from summarize.errors import (
     TemplateError,
     TransientModelError,
 )
+from summarize.batch import BatchItem, BatchSummary, abrief_many, brief_many
 from summarize.models import ChatModel, Completion, CompletionRequest, OpenAIChatModel
 from summarize.pipeline import Pipeline, Progress, ProgressCallback
 from summarize.schema import Actor, Briefing, OpenQuestion, Position, Quote, Usage
 
 __all__ = [
     "Actor",
+    "BatchItem",
+    "BatchSummary",
     "Briefing",
     "ChatModel",
     "Completion",
@@ -55,7 +58,9 @@ __all__ = [
     "TransientModelError",
     "Usage",
     "abrief",
+    "abrief_many",
     "brief",
+    "brief_many",
     "load_settings",
 ]
 

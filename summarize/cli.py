@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -136,6 +137,95 @@ def brief(
             stderr.print(f"wrote {out}")
     else:
         sys.stdout.write(text + ("\n" if output_format == "json" else ""))
+
+
+@app.command()
+def batch(
+    source: Annotated[
+        str, typer.Argument(help="A folder of .txt/.md/.html files, or a JSONL of {id, text}.")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="JSONL results; appended to, so reruns resume.")
+    ],
+    model: ModelOption = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", "-j", min=1, help="Articles at once.")
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Run again the items that failed before.")
+    ] = False,
+    config: ConfigOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+) -> None:
+    """Brief many articles; every result is appended to --out as soon as it is done."""
+    import asyncio
+
+    from rich.progress import MofNCompleteColumn, TimeRemainingColumn
+
+    from summarize.batch import BatchResult, BatchSummary, abrief_many, read_inputs
+
+    settings = _settings(config)
+    items = read_inputs(source)
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TextColumn("{task.fields[failed]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=stderr,
+        disable=quiet,
+    )
+    task = progress.add_task("Briefing", total=None, rate="", failed="")
+    started = time.monotonic()
+
+    def on_start(pending: int, skipped: int) -> None:
+        if skipped and not quiet:
+            stderr.print(f"resuming: {skipped} already in {out}, {pending} to do")
+        progress.update(task, total=pending)
+
+    def on_result(result: BatchResult, summary: BatchSummary) -> None:
+        finished = summary.done + summary.failed
+        elapsed = max(time.monotonic() - started, 1e-9)
+        progress.update(
+            task,
+            completed=finished,
+            rate=f"{finished / elapsed * 60:.1f}/min",
+            failed=f"{summary.failed} failed" if summary.failed else "",
+        )
+        if not result.ok and not quiet:
+            error = result.error or {}
+            progress.console.print(
+                Text.assemble(
+                    ("failed ", "yellow"),
+                    f"{result.id}: {error.get('type')}: {error.get('message')}",
+                )
+            )
+
+    summary = BatchSummary()
+    try:
+        with progress:
+            summary = asyncio.run(
+                abrief_many(
+                    items,
+                    out=out,
+                    model=model,
+                    config=settings,
+                    concurrency=concurrency,
+                    retry_failed=retry_failed,
+                    on_result=on_result,
+                    on_start=on_start,
+                )
+            )
+    except KeyboardInterrupt:
+        stderr.print(f"interrupted: finished results are kept in {out}; rerun to resume")
+        raise typer.Exit(130) from None
+    stderr.print(summary.line() + f"; results in {out}")
+    if summary.failed:
+        raise typer.Exit(1)
 
 
 @app.command()
