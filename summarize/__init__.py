@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from summarize.batch import BatchItem, BatchSummary, abrief_many, brief_many
 from summarize.config import ModelProfile, Settings, load_settings
 from summarize.errors import (
     ConfigError,
@@ -25,7 +26,6 @@ from summarize.errors import (
     TemplateError,
     TransientModelError,
 )
-from summarize.batch import BatchItem, BatchSummary, abrief_many, brief_many
 from summarize.models import ChatModel, Completion, CompletionRequest, OpenAIChatModel
 from summarize.pipeline import Pipeline, Progress, ProgressCallback
 from summarize.schema import Actor, Briefing, OpenQuestion, Position, Quote, Usage
