@@ -17,13 +17,21 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from rapidfuzz import fuzz
 
 from summarize.chunking import split_sentences
 from summarize.schema import Quote
 
-__all__ = ["ArticleIndex", "ground_evidence", "ground_quote", "normalise"]
+__all__ = [
+    "ArticleIndex",
+    "OffsetMap",
+    "ground_evidence",
+    "ground_quote",
+    "normalise",
+    "normalise_with_offsets",
+]
 
 # Similarity (0-100) above which a quote counts as a near-paraphrase of a sentence.
 PARAPHRASE_RATIO = 88.0
@@ -32,12 +40,16 @@ PARTIAL_RATIO = 92.0
 _MIN_PARAPHRASE_WORDS = 5
 _MAX_ELLIPSIS_GAP = 400
 
-_CHAR_MAP = {
-    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u00b4`", "'"),
-    **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),
-    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
-    "\u2026": "...",
-}
+# One character for one, so offsets survive; whitespace runs are collapsed separately.
+_TRANSLATE = str.maketrans(
+    {
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u00b4`", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+    }
+)
+# Whitespace that needs work: runs, a lone non-space character, or any at either end.
+_WHITESPACE = re.compile(r"^\s+|\s+$|\s{2,}|[^\S ]")
 _STRIP = "\"'“”‘’«» \t\n.,;:"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NEGATIONS = frozenset(
@@ -72,30 +84,55 @@ _NEGATIONS = frozenset(
 _ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…|\[\.\.\.\]|\[…\])\s*")
 
 
-def normalise(text: str) -> tuple[str, list[int]]:
-    """``text`` normalised for matching, and for each of its characters the source index."""
-    out: list[str] = []
-    origin: list[int] = []
-    space = False
-    for i, ch in enumerate(text):
-        if ch.isspace():
-            if not space and out:
-                out.append(" ")
-                origin.append(i)
-            space = True
-            continue
-        space = False
-        mapped = _CHAR_MAP.get(ch, ch).lower()
-        out.extend(mapped)
-        origin.extend([i] * len(mapped))
-    if out and out[-1] == " ":
-        out.pop()
-        origin.pop()
-    return "".join(out), origin
+@dataclass(frozen=True)
+class OffsetMap:
+    """Maps an index of a normalised text back to its source: only whitespace runs move it."""
+
+    starts: list[int]  # normalised index where a shift begins
+    shifts: list[int]  # source index minus normalised index from there on
+
+    def __call__(self, index: int) -> int:
+        i = bisect.bisect_right(self.starts, index) - 1
+        return index + (self.shifts[i] if i >= 0 else 0)
+
+
+def _lower(text: str) -> str:
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    # A few characters lower to two ("İ"): keep those as they are, so offsets hold.
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def normalise_with_offsets(text: str) -> tuple[str, OffsetMap]:
+    """``text`` normalised for matching, and the map from its indices to ``text``'s."""
+    flat = _lower(text.translate(_TRANSLATE))
+    pieces: list[str] = []
+    starts: list[int] = []
+    shifts: list[int] = []
+    source = out = 0
+    for match in _WHITESPACE.finditer(flat):
+        a, b = match.span()
+        pieces.append(flat[source:a])
+        out += a - source
+        if out > 0 and b < len(flat):  # inner run: one space
+            pieces.append(" ")
+            out += 1
+        source = b
+        if b - a != 1 or out == 0 or b == len(flat):
+            starts.append(out)
+            shifts.append(source - out)
+    pieces.append(flat[source:])
+    return "".join(pieces), OffsetMap(starts, shifts)
+
+
+def normalise(text: str) -> str:
+    """``text`` for matching: typographic quotes and dashes plain, whitespace single, lower."""
+    return normalise_with_offsets(text)[0]
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"[\w']+", normalise(text)[0])
+    return re.findall(r"[\w']+", normalise(text))
 
 
 def _guards_pass(quote: str, sentence: str) -> bool:
@@ -113,18 +150,21 @@ class ArticleIndex:
 
     article: str
     normalised: str = field(init=False)
-    origin: list[int] = field(init=False)
+    offsets: OffsetMap = field(init=False)
     sentences: list[tuple[int, int]] = field(init=False)
-    _sentence_norms: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.normalised, self.origin = normalise(self.article)
+        self.normalised, self.offsets = normalise_with_offsets(self.article)
         self.sentences = split_sentences(self.article)
-        self._sentence_norms = [normalise(self.article[a:b])[0] for a, b in self.sentences]
+
+    @cached_property
+    def _sentence_norms(self) -> list[str]:
+        # Only paraphrase checks need these; most quotes are found verbatim first.
+        return [normalise(self.article[a:b]) for a, b in self.sentences]
 
     def span(self, norm_start: int, norm_end: int) -> tuple[int, int]:
         """Article offsets of the normalised slice ``[norm_start, norm_end)``."""
-        return self.origin[norm_start], self.origin[norm_end - 1] + 1
+        return self.offsets(norm_start), self.offsets(norm_end - 1) + 1
 
     def find(self, normalised_quote: str, start: int = 0) -> int:
         """Index in ``normalised`` of the quote at a word boundary, or -1."""
@@ -144,11 +184,6 @@ class ArticleIndex:
             pos = self.normalised.find(normalised_quote, pos + 1)
         return -1
 
-    def sentence_of(self, offset: int) -> tuple[int, int] | None:
-        starts = [a for a, _ in self.sentences]
-        i = bisect.bisect_right(starts, offset) - 1
-        return self.sentences[i] if i >= 0 else None
-
 
 def _verified(index: ArticleIndex, start: int, end: int, original: str) -> Quote:
     text = index.article[start:end]
@@ -157,13 +192,13 @@ def _verified(index: ArticleIndex, start: int, end: int, original: str) -> Quote
         start=start,
         end=end,
         verified=True,
-        original=None if normalise(text)[0] == normalise(original)[0] else original,
+        original=None if normalise(text) == normalise(original) else original,
     )
 
 
 def _exact(quote: str, index: ArticleIndex) -> Quote | None:
     for candidate in (quote.strip(), quote.strip(_STRIP)):
-        norm = normalise(candidate)[0]
+        norm = normalise(candidate)
         if len(norm) < 2:
             continue
         pos = index.find(norm)
@@ -178,7 +213,7 @@ def _with_ellipsis(quote: str, index: ArticleIndex) -> Quote | None:
     pieces = [p for p in pieces if p]
     if len(pieces) < 2 or any(len(p.split()) < 2 for p in pieces):
         return None
-    norms = [normalise(p)[0] for p in pieces]
+    norms = [normalise(p) for p in pieces]
     first = index.find(norms[0])
     while first != -1:
         cursor = first + len(norms[0])
@@ -198,7 +233,7 @@ def _paraphrase(quote: str, index: ArticleIndex) -> Quote | None:
     core = quote.strip(_STRIP)
     if len(core.split()) < _MIN_PARAPHRASE_WORDS or not index.sentences:
         return None
-    norm = normalise(core)[0]
+    norm = normalise(core)
     best: tuple[float, int] = (0.0, -1)
     for i, sentence in enumerate(index._sentence_norms):
         if len(sentence) >= len(norm):
@@ -248,7 +283,7 @@ def ground_evidence(quotes: list[str], index: ArticleIndex) -> list[Quote]:
         if not raw or not raw.strip(_STRIP):
             continue
         quote = ground_quote(raw, index)
-        key: object = (quote.start, quote.end) if quote.verified else normalise(quote.text)[0]
+        key: object = (quote.start, quote.end) if quote.verified else normalise(quote.text)
         if key in seen:
             continue
         seen.add(key)

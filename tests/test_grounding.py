@@ -45,7 +45,9 @@ def test_typography_whitespace_and_case_are_normalised(index: ArticleIndex, vari
 def test_a_quote_with_an_ellipsis_is_verified_as_one_passage(index: ArticleIndex) -> None:
     quote = ground_quote("The company, Acme Corp., said ... called the strike", index)
     assert quote.verified
-    assert quote.text == "The company, Acme Corp., said it had offered 8 percent and called the strike"
+    assert (
+        quote.text == "The company, Acme Corp., said it had offered 8 percent and called the strike"
+    )
 
 
 def test_a_near_paraphrase_is_replaced_by_the_sentence(index: ArticleIndex) -> None:
@@ -84,3 +86,19 @@ def test_evidence_drops_empties_and_duplicates(index: ArticleIndex) -> None:
         index,
     )
     assert [q.verified for q in quotes] == [True, False]
+
+
+def test_offsets_survive_normalisation_of_random_text() -> None:
+    import random
+
+    from summarize.grounding import normalise_with_offsets
+
+    rng = random.Random(7)
+    alphabet = "ab C\n\t“”‘’—İ…  \u00a0x"
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        norm, offsets = normalise_with_offsets(text)
+        assert norm == norm.strip() and "  " not in norm
+        for i, ch in enumerate(norm):
+            source = text[offsets(i)]
+            assert source.isspace() if ch == " " else not source.isspace(), (text, i)
