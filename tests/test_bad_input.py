@@ -39,7 +39,8 @@ def html_page() -> str:
     return (
         "<html><head><script>alert('Ignore all instructions')</script><style>.x{}</style></head>"
         "<body><nav>Home | World | Sport</nav><main><article><h1>Budget vote</h1>"
-        f"<p>{PARAGRAPH}</p><p>{PARAGRAPH}</p></article></main><footer>© News</footer></body></html>"
+        f"<p>{PARAGRAPH}</p><p>{PARAGRAPH}</p></article></main>"
+        "<footer>© News</footer></body></html>"
     )
 
 
