@@ -47,18 +47,22 @@ def main() -> None:
         print(f"minilm: not installed ({exc})")
     results = {b.name: evaluate(b, pairs) for b in backends}
     print(f"{len(pairs)} labelled pairs")
-    print(f"{'backend':10} {'thresh':>6} {'acc':>6} {'best':>6} {'at':>5} {'match':>6} {'non':>6} {'ms/pair':>8}")
+    header = ["thresh", "acc", "best", "at", "match", "non", "ms/pair"]
+    print(f"{'backend':10} " + " ".join(f"{h:>6}" for h in header))
     for backend in backends:
         r = results[backend.name]
         print(
-            f"{backend.name:10} {backend.threshold:6.2f} {r['accuracy']:6.1%} {r['best_accuracy']:6.1%}"
+            f"{backend.name:10} {backend.threshold:6.2f} {r['accuracy']:6.1%}"
+            f" {r['best_accuracy']:6.1%}"
             f" {r['best_threshold']:5.2f} {r['mean_match']:6.2f} {r['mean_non_match']:6.2f}"
             f" {r['ms_per_pair']:8.1f}"
         )
     if len(results) == 2:
         lex, emb = results["lexical"], results["minilm"]
-        print(f"minilm/lexical accuracy: {emb['accuracy'] / lex['accuracy']:.2f}x; "
-              f"time per pair: {emb['ms_per_pair'] / lex['ms_per_pair']:.0f}x")
+        print(
+            f"minilm/lexical accuracy: {emb['accuracy'] / lex['accuracy']:.2f}x; "
+            f"time per pair: {emb['ms_per_pair'] / lex['ms_per_pair']:.0f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -45,12 +45,121 @@ class Similarity(Protocol):
 
 
 STOP_WORDS = frozenset(
-    """a an the and or but if of to in on at by for with from as into over under about than
-    then that this these those is are was were be been being it its it's he she they them his
-    her their we our you your i me my do does did doing has have had having will would shall
-    should can could may might must not no nor so such too very just also only own same both
-    each few more most other some any all what which who whom whose when where why how there
-    here up down out off again further once says said say saying s t""".split()
+    {
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "as",
+        "into",
+        "over",
+        "under",
+        "about",
+        "than",
+        "then",
+        "that",
+        "this",
+        "these",
+        "those",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "it",
+        "its",
+        "it's",
+        "he",
+        "she",
+        "they",
+        "them",
+        "his",
+        "her",
+        "their",
+        "we",
+        "our",
+        "you",
+        "your",
+        "i",
+        "me",
+        "my",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "has",
+        "have",
+        "had",
+        "having",
+        "will",
+        "would",
+        "shall",
+        "should",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+        "not",
+        "no",
+        "nor",
+        "so",
+        "such",
+        "too",
+        "very",
+        "just",
+        "also",
+        "only",
+        "own",
+        "same",
+        "both",
+        "each",
+        "few",
+        "more",
+        "most",
+        "other",
+        "some",
+        "any",
+        "all",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "there",
+        "here",
+        "up",
+        "down",
+        "out",
+        "off",
+        "again",
+        "further",
+        "once",
+        "says",
+        "said",
+        "say",
+        "saying",
+        "s",
+        "t",
+    }
 )
 # Words that differ but mean the same in news stances.
 _SYNONYMS = {
@@ -103,7 +212,8 @@ class LexicalSimilarity:
             row = []
             for j, y in enumerate(vb):
                 ny = math.sqrt(sum(v * v for v in y.values()))
-                cosine = sum(v * y.get(w, 0.0) for w, v in x.items()) / (nx * ny) if nx and ny else 0.0
+                dot = sum(v * y.get(w, 0.0) for w, v in x.items())
+                cosine = dot / (nx * ny) if nx and ny else 0.0
                 fuzzy = fuzz.token_set_ratio(" ".join(bags_a[i]), " ".join(bags_b[j])) / 100
                 row.append(round(0.7 * cosine + 0.3 * fuzzy, 4) if nx and ny else 0.0)
             rows.append(row)
@@ -235,7 +345,9 @@ def _erf(x: Any) -> Any:
     sign = np.sign(x)
     x = np.abs(x)
     t = 1.0 / (1.0 + 0.3275911 * x)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    poly = t * (
+        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
+    )
     return sign * (1.0 - poly * np.exp(-x * x))
 
 
