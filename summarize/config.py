@@ -143,6 +143,10 @@ class Settings(BaseModel):
     prompts_dir: Path | None = None
     cache_dir: Path | None = None
     merge: Literal["deterministic", "model"] = "deterministic"
+    # "sentences": where the endpoint enforces a schema, evidence must be one of the chunk's
+    # sentences (a JSON Schema enum), so every quote is verbatim by construction.
+    # "free": the model writes quotes, and grounding checks them afterwards.
+    evidence: Literal["sentences", "free"] = "sentences"
     max_article_chars: int = Field(default=2_000_000, gt=0)
     concurrency: int = Field(default=4, ge=1)
     source: Path | None = Field(default=None, exclude=True)  # the TOML file read, if any

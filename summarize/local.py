@@ -177,6 +177,50 @@ def _shared_model(
 # --- the transport ------------------------------------------------------------------------
 
 
+# llama-cpp-python's schema-to-grammar converter does not escape backslashes, so a JSON string
+# literal holding a quote (an enum of article sentences: 'said "no"') becomes a broken
+# grammar, and llama.cpp crashes on it. Quotes in literals are swapped for a private-use
+# character before conversion, and its escape for the right one after.
+_QUOTE_STAND_IN = "\ue000"
+
+
+def _protect_quotes(node: Any) -> Any:
+    if isinstance(node, dict):
+        out = {k: _protect_quotes(v) for k, v in node.items() if k not in ("enum", "const")}
+        if "enum" in node:
+            out["enum"] = [_stand_in(v) for v in node["enum"]]
+        if "const" in node:
+            out["const"] = _stand_in(node["const"])
+        return out
+    if isinstance(node, list):
+        return [_protect_quotes(v) for v in node]
+    return node
+
+
+def _stand_in(value: Any) -> Any:
+    if isinstance(value, str):
+        if "\\" in value or _QUOTE_STAND_IN in value:
+            raise ValueError("enum strings may not contain backslashes")
+        return value.replace('"', _QUOTE_STAND_IN)
+    return value
+
+
+def grammar_text(schema: dict[str, Any]) -> str:
+    """The GBNF grammar of a JSON Schema, with string literals escaped correctly."""
+    from llama_cpp import llama_grammar
+
+    text = llama_grammar.json_schema_to_gbnf(json.dumps(_protect_quotes(schema)))
+    # In the grammar, \ue000 stands for the quote; JSON writes a quote in a string as \" and a
+    # GBNF literal matches that with \\ (a backslash) and \" (a quote).
+    return text.replace("\\ue000", '\\\\\\"')
+
+
+def _grammar(schema: dict[str, Any]) -> Any:
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_string(grammar_text(schema), verbose=False)
+
+
 def _error(status: int, message: str, kind: str = "invalid_request_error") -> httpx2.Response:
     body = {"error": {"message": message, "type": kind, "code": status}}
     return httpx2.Response(status, json=body)
@@ -222,7 +266,13 @@ class LocalTransport(httpx2.BaseTransport):
             # llama-cpp-python answers 500 to this form; its own form takes the schema directly.
             schema = (response_format.get("json_schema") or {}).get("schema")
             response_format = {"type": "json_object", "schema": schema}
-        if response_format:
+        schema = response_format.get("schema") if isinstance(response_format, dict) else None
+        if schema:
+            try:
+                kwargs["grammar"] = _grammar(schema)
+            except Exception as exc:  # an unconvertible schema must not reach llama.cpp
+                return _error(400, f"the JSON Schema cannot be turned into a grammar: {exc}")
+        elif response_format:
             kwargs["response_format"] = response_format
         try:
             llama, lock = self._llama()

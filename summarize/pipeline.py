@@ -8,12 +8,19 @@ profile's context window (minus the prompt and the output reserve) takes exactly
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from summarize.chunking import Chunk, count_tokens, get_encoding, split_into_chunks
+from summarize.chunking import (
+    Chunk,
+    count_tokens,
+    get_encoding,
+    split_into_chunks,
+    split_sentences,
+)
 from summarize.config import ModelProfile, Settings, load_settings
 from summarize.errors import ConfigError
 from summarize.grounding import ArticleIndex, ground_evidence
@@ -22,6 +29,11 @@ from summarize.models import ChatModel, CompletionRequest, OpenAIChatModel
 from summarize.prompts import Prompts
 from summarize.retry import Reasker, arun_reasker, parse_json_object, run_reasker
 from summarize.schema import (
+    MAX_ACTORS,
+    MAX_ALIASES,
+    MAX_EVIDENCE,
+    MAX_POSITIONS,
+    MAX_QUESTIONS,
     Actor,
     Briefing,
     DraftBriefing,
@@ -37,6 +49,9 @@ __all__ = ["Pipeline", "Progress", "ProgressCallback", "parse_draft", "resolve_m
 # Tokenizers differ between models (counts use cl100k); keep this share of the window spare.
 _TOKEN_MARGIN = 0.10
 _MIN_CHUNK_TOKENS = 256
+# OpenAI's strict mode limits enums of more than 250 strings; past that, quotes are free text.
+_MAX_SENTENCE_CHOICES = 250
+_MIN_QUOTE_WORDS = 4
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,13 @@ _KIND_ALIASES = {
 
 def _coerce(data: dict[str, Any]) -> dict[str, Any]:
     """Repair the harmless slips small models make before strict validation."""
+    for key, limit in (
+        ("actors", MAX_ACTORS),
+        ("positions", MAX_POSITIONS),
+        ("open_questions", MAX_QUESTIONS),
+    ):
+        if isinstance(data.get(key), list):
+            data[key] = data[key][:limit]
     for actor in data.get("actors") or []:
         if isinstance(actor, dict):
             kind = str(actor.get("kind", "other")).strip().lower()
@@ -73,11 +95,14 @@ def _coerce(data: dict[str, Any]) -> dict[str, Any]:
             actor.setdefault("role", "")
             if isinstance(actor["aliases"], str):
                 actor["aliases"] = [actor["aliases"]] if actor["aliases"] else []
+            if isinstance(actor["aliases"], list):
+                actor["aliases"] = actor["aliases"][:MAX_ALIASES]
     for position in data.get("positions") or []:
         if isinstance(position, dict):
             if isinstance(position.get("evidence"), str):
                 position["evidence"] = [position["evidence"]]
-            position.setdefault("evidence", [])
+            if isinstance(position.get("evidence"), list):
+                position["evidence"] = position["evidence"][:MAX_EVIDENCE]
     for question in data.get("open_questions") or []:
         if isinstance(question, dict):
             question.setdefault("why_open", "")
@@ -162,6 +187,27 @@ class Pipeline:
         chunks = split_into_chunks(article, self.chunk_budget(title), encoding=self.encoding)
         return Plan(article=article, title=title, chunks=chunks)
 
+    def chunk_schema(self, chunk: Chunk) -> dict[str, Any]:
+        """The briefing schema for one chunk: evidence limited to its sentences when the
+        endpoint enforces schemas (``settings.evidence == "sentences"``)."""
+        if self.settings.evidence != "sentences" or self.profile.structured_output not in (
+            "json_schema",
+            "json_object_schema",
+        ):
+            return self.schema
+        sentences = [chunk.text[a:b] for a, b in split_sentences(chunk.text)]
+        choices = list(
+            dict.fromkeys(
+                s for s in sentences if len(s.split()) >= _MIN_QUOTE_WORDS and "\\" not in s
+            )
+        )
+        if not choices or len(choices) > _MAX_SENTENCE_CHOICES:
+            return self.schema
+        schema = copy.deepcopy(self.schema)
+        evidence = schema["properties"]["positions"]["items"]["properties"]["evidence"]
+        evidence["items"] = {"type": "string", "enum": choices}
+        return schema
+
     def chunk_reasker(self, plan: Plan, chunk: Chunk) -> Reasker[DraftBriefing]:
         messages = self.prompts.brief_messages(
             chunk.text,
@@ -171,7 +217,9 @@ class Pipeline:
             schema=self.schema,
             schema_in_prompt=self.schema_in_prompt,
         )
-        request = CompletionRequest(messages=messages, schema=self.schema, schema_name="briefing")
+        request = CompletionRequest(
+            messages=messages, schema=self.chunk_schema(chunk), schema_name="briefing"
+        )
         return Reasker(self.profile, request, parse_draft)
 
     def merge_reasker(self, plan: Plan, drafts: list[DraftBriefing]) -> Reasker[DraftBriefing]:

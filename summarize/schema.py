@@ -39,6 +39,15 @@ ActorKind = Literal["person", "organization", "country", "group", "other"]
 # --- what the model produces -------------------------------------------------------------
 
 
+# Bounds on every list the model writes. Under a grammar (llama.cpp) they stop a small model
+# from looping ("European military leader" forty times); elsewhere they bound the output.
+MAX_ACTORS = 10
+MAX_ALIASES = 4
+MAX_POSITIONS = 12
+MAX_EVIDENCE = 2
+MAX_QUESTIONS = 6
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -46,7 +55,8 @@ class _Strict(BaseModel):
 class DraftActor(_Strict):
     name: str = Field(description="Full name as the article gives it, e.g. 'Emmanuel Macron'.")
     aliases: list[str] = Field(
-        description="Other ways the article names this actor: surname, title, abbreviation."
+        max_length=MAX_ALIASES,
+        description="Other ways the article names this actor: surname, title, abbreviation.",
     )
     kind: ActorKind
     role: str = Field(description="Who the actor is in this story, in a few words.")
@@ -55,8 +65,10 @@ class DraftActor(_Strict):
 class DraftPosition(_Strict):
     actor: str = Field(description="Name of an actor from the actors list.")
     evidence: list[str] = Field(
+        max_length=MAX_EVIDENCE,
+        json_schema_extra={"minItems": 1},  # asked of the model; merges may still hold none
         description="Sentences copied exactly, word for word, from the article that show "
-        "this position."
+        "this position.",
     )
     stance: str = Field(
         description="What this actor wants, holds or proposes, as one specific sentence."
@@ -70,9 +82,9 @@ class DraftOpenQuestion(_Strict):
 
 class DraftBriefing(_Strict):
     summary: str = Field(description="3 to 5 sentences: what happened and why it matters.")
-    actors: list[DraftActor]
-    positions: list[DraftPosition]
-    open_questions: list[DraftOpenQuestion]
+    actors: list[DraftActor] = Field(max_length=MAX_ACTORS)
+    positions: list[DraftPosition] = Field(max_length=MAX_POSITIONS)
+    open_questions: list[DraftOpenQuestion] = Field(max_length=MAX_QUESTIONS)
 
 
 # --- what users get ----------------------------------------------------------------------

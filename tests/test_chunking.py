@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from summarize.chunking import count_tokens, get_encoding, split_into_chunks, split_sentences
@@ -46,7 +48,7 @@ def test_chunks_fit_are_balanced_and_are_slices_of_the_text(seed_text: str, budg
     for chunk in chunks:
         assert text[chunk.start : chunk.end] == chunk.text
     # Nothing but whitespace is lost between chunks.
-    covered = "".join(text[a.end : b.start] for a, b in zip(chunks, chunks[1:], strict=False))
+    covered = "".join(text[a.end : b.start] for a, b in itertools.pairwise(chunks))
     assert not covered.strip()
     assert chunks[0].start == 0 and chunks[-1].end == len(text)
 

@@ -55,7 +55,8 @@ def test_a_request_reaches_llama_in_the_llama_cpp_form() -> None:
     assert completion.model == local.MODEL_ID
     assert completion.prompt_tokens == 100
     (call,) = llama.calls
-    assert call["response_format"] == {"type": "json_object", "schema": SCHEMA}
+    # The grammar is built here (llama-cpp-python's own conversion mis-escapes quotes).
+    assert call["grammar"]._grammar == local.grammar_text(SCHEMA) and "response_format" not in call
     assert call["messages"] == [{"role": "user", "content": "Is it?"}]
     assert call["max_tokens"] == load_settings().profile("local").max_output_tokens
 
@@ -69,7 +70,22 @@ def test_the_openai_json_schema_form_is_translated() -> None:
     }
     response = transport.serve("POST", "/v1/chat/completions", json.dumps(body).encode())
     assert response.status_code == 200
-    assert llama.calls[0]["response_format"] == {"type": "json_object", "schema": SCHEMA}
+    assert llama.calls[0]["grammar"]._grammar == local.grammar_text(SCHEMA)
+
+
+def test_quotes_in_enum_literals_are_escaped_for_gbnf() -> None:
+    schema = {"type": "string", "enum": ['He said "no".', "It’s late."]}
+    rule = next(r for r in local.grammar_text(schema).splitlines() if r.startswith("root ::="))
+    # A GBNF literal matching the JSON text "He said \"no\"." (backslash, quote, ...).
+    assert rule == 'root ::= "\\"He said \\\\\\"no\\\\\\".\\"" | "\\"It\\u2019s late.\\""'
+
+
+def test_an_enum_with_a_backslash_is_refused_not_crashed() -> None:
+    transport = local.LocalTransport(llama_factory=lambda **_: FakeLlama())
+    schema = {"type": "string", "enum": ["a \\ b"]}
+    body = {"messages": [], "response_format": {"type": "json_object", "schema": schema}}
+    response = transport.serve("POST", "/v1/chat/completions", json.dumps(body).encode())
+    assert response.status_code == 400 and "grammar" in response.text
 
 
 def test_a_cut_off_answer_keeps_its_finish_reason() -> None:

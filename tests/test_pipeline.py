@@ -200,3 +200,30 @@ def test_a_window_too_small_for_the_prompt_is_a_config_error(seed_text: str) -> 
         brief(
             seed_text, model=FakeModel(context_window=600, max_output_tokens=256), config=settings()
         )
+
+
+def test_evidence_is_limited_to_the_articles_sentences_where_schemas_are_enforced(
+    seed_text: str,
+) -> None:
+    model = FakeModel(seed_draft([REAL]))
+    brief(seed_text, model=model, config=settings())
+    schema = model.history[0].schema
+    assert schema is not None
+    evidence = schema["properties"]["positions"]["items"]["properties"]["evidence"]["items"]
+    assert any(REAL in sentence for sentence in evidence["enum"]) and len(evidence["enum"]) > 20
+    assert all(sentence in seed_text for sentence in evidence["enum"])
+
+
+@pytest.mark.parametrize(
+    ("structured_output", "evidence"),
+    [("json_object", "sentences"), ("none", "sentences"), ("json_schema", "free")],
+)
+def test_free_quotes_where_no_schema_is_enforced_or_when_configured(
+    seed_text: str, structured_output: str, evidence: str
+) -> None:
+    model = FakeModel(seed_draft([REAL]), structured_output=structured_output)  # type: ignore[arg-type]
+    brief(seed_text, model=model, config=Settings(evidence=evidence))  # type: ignore[arg-type]
+    schema = model.history[0].schema
+    assert schema is not None
+    items = schema["properties"]["positions"]["items"]["properties"]["evidence"]["items"]
+    assert "enum" not in items
