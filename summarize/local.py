@@ -209,14 +209,14 @@ def grammar_text(schema: dict[str, Any]) -> str:
     """The GBNF grammar of a JSON Schema, with string literals escaped correctly."""
     from llama_cpp import llama_grammar
 
-    text = llama_grammar.json_schema_to_gbnf(json.dumps(_protect_quotes(schema)))
+    text = str(llama_grammar.json_schema_to_gbnf(json.dumps(_protect_quotes(schema))))
     # In the grammar, \ue000 stands for the quote; JSON writes a quote in a string as \" and a
     # GBNF literal matches that with \\ (a backslash) and \" (a quote).
     return text.replace("\\ue000", '\\\\\\"')
 
 
 def _grammar(schema: dict[str, Any]) -> Any:
-    from llama_cpp import LlamaGrammar
+    from llama_cpp.llama_grammar import LlamaGrammar
 
     return LlamaGrammar.from_string(grammar_text(schema), verbose=False)
 
