@@ -82,9 +82,15 @@ class DraftOpenQuestion(_Strict):
 
 class DraftBriefing(_Strict):
     summary: str = Field(description="3 to 5 sentences: what happened and why it matters.")
-    actors: list[DraftActor] = Field(max_length=MAX_ACTORS)
-    positions: list[DraftPosition] = Field(max_length=MAX_POSITIONS)
-    open_questions: list[DraftOpenQuestion] = Field(max_length=MAX_QUESTIONS)
+    # minItems is asked of the model (a grammar enforces it), not validated: an article with
+    # no open question is possible, and it keeps "list no actors" injections from working.
+    actors: list[DraftActor] = Field(max_length=MAX_ACTORS, json_schema_extra={"minItems": 1})
+    positions: list[DraftPosition] = Field(
+        max_length=MAX_POSITIONS, json_schema_extra={"minItems": 1}
+    )
+    open_questions: list[DraftOpenQuestion] = Field(
+        max_length=MAX_QUESTIONS, json_schema_extra={"minItems": 1}
+    )
 
 
 # --- what users get ----------------------------------------------------------------------
