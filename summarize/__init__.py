@@ -88,7 +88,11 @@ def brief(
     ``summarize.toml``; by default the usual files and environment are read. Raises only
     ``SummarizeError`` subclasses.
     """
-    return Pipeline(model, settings=_settings(config)).run(text, title, on_progress)
+    pipeline = Pipeline(model, settings=_settings(config))
+    try:
+        return pipeline.run(text, title, on_progress)
+    finally:
+        pipeline.close()
 
 
 async def abrief(
@@ -100,4 +104,8 @@ async def abrief(
     on_progress: ProgressCallback | None = None,
 ) -> Briefing:
     """The async twin of ``brief``: chunks of a long article are briefed concurrently."""
-    return await Pipeline(model, settings=_settings(config)).arun(text, title, on_progress)
+    pipeline = Pipeline(model, settings=_settings(config))
+    try:
+        return await pipeline.arun(text, title, on_progress)
+    finally:
+        await pipeline.aclose()

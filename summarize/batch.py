@@ -25,7 +25,7 @@ from typing import Any
 
 from summarize.config import Settings, load_settings
 from summarize.errors import InputError, SummarizeError
-from summarize.models import ChatModel
+from summarize.models import ChatModel, aclose_model
 from summarize.pipeline import Pipeline, resolve_model
 
 __all__ = [
@@ -252,6 +252,8 @@ async def abrief_many(
         summary.seconds = time.monotonic() - started
         if handle:
             handle.close()
+        if chat_model is not model:  # made here, so closed here
+            await aclose_model(chat_model)
     return summary
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict, runtime_checkable
@@ -82,10 +83,20 @@ class ChatModel(Protocol):
 
 
 def redact(text: str, *secrets: str) -> str:
-    """``text`` with every secret replaced, for messages built from server replies."""
+    """``text`` with every secret replaced, for messages built from server replies.
+
+    Servers often echo a masked key ("Incorrect API key provided: sk-abc...wxyz"); the masked
+    form goes too, since its ends still identify the key.
+    """
     for secret in secrets:
         if secret and len(secret) >= 6:
             text = text.replace(secret, "***")
+            if len(secret) >= 12:
+                masked = re.compile(
+                    re.escape(secret[:3]) + r"[\w-]*(?:\.{3}|…|\*{2,})[\w-]*" + r"|"
+                    r"[\w-]*(?:\.{3}|…|\*{2,})" + re.escape(secret[-4:]) + r"\b"
+                )
+                text = masked.sub("***", text)
     return text
 
 
@@ -200,6 +211,19 @@ class OpenAIChatModel:
                 )
         return self._async_client
 
+    def close(self) -> None:
+        """Close the connections of the sync client (the async one needs ``aclose``)."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def aclose(self) -> None:
+        """Close both clients' connections."""
+        self.close()
+        if self._async_client is not None:
+            await self._async_client.close()
+            self._async_client = None
+
     # --- requests --------------------------------------------------------------------------
 
     def request_kwargs(self, request: CompletionRequest) -> dict[str, Any]:
@@ -236,18 +260,26 @@ class OpenAIChatModel:
                 profile=self.profile.name,
                 base_url=self.profile.endpoint,
             )
-        choice = choices[0]
-        message = choice.message
-        usage = getattr(response, "usage", None)
-        return Completion(
-            text=message.content or "",
-            finish_reason=choice.finish_reason or "stop",
-            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-            completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
-            model=getattr(response, "model", "") or self.profile.model,
-            refusal=getattr(message, "refusal", None),
-            seconds=time.monotonic() - started,
-        )
+        try:
+            choice = choices[0]
+            message = choice.message
+            usage = getattr(response, "usage", None)
+            return Completion(
+                text=message.content or "",
+                finish_reason=choice.finish_reason or "stop",
+                prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+                completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+                model=getattr(response, "model", "") or self.profile.model,
+                refusal=getattr(message, "refusal", None),
+                seconds=time.monotonic() - started,
+            )
+        except (AttributeError, TypeError, IndexError, KeyError, ValueError) as exc:
+            # A body that parsed as JSON but is no chat.completion (the SDK does not check).
+            raise TransientModelError(
+                f"malformed chat.completion response ({type(exc).__name__})",
+                profile=self.profile.name,
+                base_url=self.profile.endpoint,
+            ) from None
 
     def _translate(self, exc: Exception) -> ModelError:
         """Map an ``openai`` exception onto our error tree, naming profile and endpoint only."""
@@ -322,3 +354,19 @@ def _status_detail(exc: openai.APIStatusError) -> str:
         if isinstance(error, dict) and error.get("message"):
             return str(error["message"])[:300]
     return str(exc.message)[:300]
+
+
+def close_model(model: object) -> None:
+    """Close a model's connections if it holds any."""
+    close = getattr(model, "close", None)
+    if callable(close):
+        close()
+
+
+async def aclose_model(model: object) -> None:
+    """Close a model's connections (sync and async) if it holds any."""
+    aclose = getattr(model, "aclose", None)
+    if callable(aclose):
+        await aclose()
+    else:
+        close_model(model)

@@ -25,7 +25,13 @@ from summarize.config import ModelProfile, Settings, load_settings
 from summarize.errors import ConfigError
 from summarize.grounding import ArticleIndex, ground_evidence
 from summarize.merge import merge_drafts, tidy_draft
-from summarize.models import ChatModel, CompletionRequest, OpenAIChatModel
+from summarize.models import (
+    ChatModel,
+    CompletionRequest,
+    OpenAIChatModel,
+    aclose_model,
+    close_model,
+)
 from summarize.prompts import Prompts
 from summarize.retry import Reasker, arun_reasker, parse_json_object, run_reasker
 from summarize.schema import (
@@ -149,10 +155,20 @@ class Pipeline:
     ) -> None:
         self.settings = settings if settings is not None else load_settings()
         self.model = resolve_model(model, self.settings)
+        # A model the pipeline made itself is closed by it; a model passed in is the caller's.
+        self.owns_model = self.model is not model
         self.profile: ModelProfile = self.model.profile
         self.prompts = prompts if prompts is not None else Prompts(self.settings.prompts_dir)
         self.schema = strict_json_schema(DraftBriefing)
         self.encoding = get_encoding(self.profile.model)
+
+    def close(self) -> None:
+        if self.owns_model:
+            close_model(self.model)
+
+    async def aclose(self) -> None:
+        if self.owns_model:
+            await aclose_model(self.model)
 
     @property
     def schema_in_prompt(self) -> bool:
