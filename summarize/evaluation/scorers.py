@@ -251,7 +251,11 @@ def score_grounding(briefing: Briefing, article: str) -> Score:
 
 def _resolve_actor(name: str, briefing: Briefing, refs: Sequence[ReferenceActor]) -> int | None:
     """The reference actor a predicted position's actor names, using the briefing's aliases."""
-    known = next((a for a in briefing.actors if name_key(a.name) == name_key(name)), None)
+    key = name_key(name)
+    exact = [j for j, r in enumerate(refs) if name_key(r.name) == key]
+    if exact:  # the reference's own name beats any alias another actor shares
+        return exact[0]
+    known = next((a for a in briefing.actors if name_key(a.name) == key), None)
     aliases, kind = (known.aliases, known.kind) if known else ([], "person")
     scores = [actor_similarity(name, aliases, kind, r) for r in refs]
     best = max(range(len(refs)), key=lambda j: scores[j], default=None)
