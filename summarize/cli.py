@@ -326,8 +326,8 @@ def eval_command(
             f"(more than --max-drop {max_drop:g})"
         )
     errors = [c.id for c in results.cases if not c.ok]
-    if errors:
-        stderr.print(f"{len(errors)} case(s) failed: {', '.join(errors)}")
+    if errors:  # a case that could not be briefed is a failure, not a low score
+        failures.append(f"{len(errors)} case(s) could not be briefed: {', '.join(errors)}")
     if failures:
         for failure in failures:
             _say_error(failure, "fail")

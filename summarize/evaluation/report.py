@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from summarize.evaluation.dataset import Dataset, Reference
 from summarize.evaluation.runner import CaseResult, Comparison, EvalResults
@@ -76,9 +77,7 @@ def print_summary(
     console.print(table)
     for case in results.cases:
         if not case.ok:
-            console.print(
-                f"[red]{case.id}[/red]: {html.escape(case.error or '', quote=False)}", markup=False
-            )
+            console.print(Text.assemble((case.id, "red"), ": ", case.error or ""))
 
 
 # --- markdown -----------------------------------------------------------------------------
@@ -147,7 +146,8 @@ table{border-collapse:collapse;margin:1rem 0;width:100%} th,td{padding:.35rem .6
 border-bottom:1px solid #e3e7eb;text-align:right} th:first-child,td:first-child{text-align:left}
 th{background:#f6f8fa;font-weight:600}
 .bar{display:inline-block;height:.7rem;background:#3b82f6;border-radius:2px;vertical-align:middle}
-.barbox{display:inline-block;width:90px;background:#e8edf3;border-radius:2px;margin-right:.4rem}
+.barbox{display:inline-block;width:90px;background:#e8edf3;border-radius:2px;margin-right:.4rem;
+text-align:left;vertical-align:middle;line-height:0}
 .good{color:#137333}.bad{color:#b3261e}.mid{color:#8a5a00}
 details{border:1px solid #e3e7eb;border-radius:6px;margin:.8rem 0;padding:.4rem .8rem}
 summary{cursor:pointer;font-weight:600}

@@ -162,8 +162,10 @@ def assign(
 
 
 def _prf(matched_core: int, core: int, matched: int, predicted: int) -> tuple[float, float, float]:
-    recall = matched_core / core if core else (1.0 if predicted else 0.0)
-    precision = matched / predicted if predicted else 0.0
+    # Nothing required and nothing predicted is right (an article may raise no question);
+    # predicting items where the reference has none is all spurious.
+    recall = matched_core / core if core else 1.0
+    precision = matched / predicted if predicted else (1.0 if core == 0 else 0.0)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return recall, precision, f1
 
