@@ -154,3 +154,32 @@ def test_models_command_lists_profiles(
     code, out, _ = run(["models"], capsys)
     assert code == 0
     assert "local (default)" in out and "ollama" in out and "localhost:11434" in out
+
+
+def test_brief_against_an_openai_style_endpoint_set_by_environment(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's acceptance check: SUMMARIZE_BASE_URL + SUMMARIZE_API_KEY + --model gpt-4o-mini
+    send an OpenAI-style strict json_schema request to that endpoint and parse its answer."""
+    from summarize.testing_server import FaultServer
+
+    with FaultServer() as server:
+        monkeypatch.setenv("SUMMARIZE_BASE_URL", server.base_url)
+        monkeypatch.setenv("SUMMARIZE_API_KEY", "sk-test-endpoint-check")
+        code, out, err = run(
+            ["brief", str(SEED), "--model", "gpt-4o-mini", "--format", "json", "--quiet"], capsys
+        )
+        assert code == 0, err
+        briefing = Briefing.model_validate_json(out)
+        assert briefing.positions[0].evidence[0].verified
+        (request,) = server.completions
+    body = request.body or {}
+    assert request.path == "/v1/chat/completions"
+    assert request.headers["authorization"] == "***"  # sent (the server redacts its record)
+    assert body["model"] == "gpt-4o-mini"
+    response_format = body["response_format"]
+    assert response_format["type"] == "json_schema"
+    assert response_format["json_schema"]["strict"] is True
+    schema = response_format["json_schema"]["schema"]
+    assert schema["additionalProperties"] is False
+    assert set(schema["required"]) == {"summary", "actors", "positions", "open_questions"}
