@@ -9,7 +9,7 @@ SEED := seeds/macron-trump-ukraine-talks.txt
 MODEL ?= local
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-fast lint typecheck eval eval-replay bench clean
+.PHONY: install browser demo test test-fast lint typecheck eval eval-replay bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,17 @@ install: $(BIN)/.installed
 demo: install  ## brief the seed article on the embedded local model (no key, no network)
 	$(BIN)/summarize brief $(SEED)
 
-test: lint typecheck  ## the whole suite, the end-to-end tests on the local model included
+test: lint typecheck browser  ## the whole suite (local-model tests included), then the dev eval replayed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory eval-replay
+
+# Headless Chromium renders the eval report in a test; that test is skipped where it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 \
+	  || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	       && (apt-get install -y -q chromium >/dev/null 2>&1 \
+	           || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)); } \
+	  || echo "chromium not installed: the report screenshot test will be skipped"
 
 test-fast: install  ## unit tests only (no local model), a few seconds
 	$(BIN)/python -m pytest -m "not local_model" $(PYTEST_ARGS)
@@ -39,6 +48,12 @@ typecheck: install
 
 eval: install  ## the dev set, live, on $(MODEL)
 	$(BIN)/summarize eval evals/datasets/dev --model $(MODEL) --out out/eval-$(MODEL)
+
+# The dev set replayed from the committed recordings of the embedded model: offline,
+# deterministic, and failing when any field or case drops against the committed baseline.
+eval-replay: install
+	$(BIN)/summarize eval evals/datasets/dev --model local --replay --quiet \
+	  --baseline evals/baselines/dev-local.json --max-drop 0.01 --out out/eval-replay
 
 bench: install
 	$(BIN)/python benchmarks/seed.py

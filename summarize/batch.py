@@ -169,7 +169,10 @@ def _load_done(out: Path, retry_failed: bool) -> set[str]:
                 dropped = True
                 continue
             done.add(item_id)
-            kept.append(line if line.endswith("\n") else line + "\n")
+            if not line.endswith("\n"):
+                dropped = True  # complete but unterminated: rewrite, or the next line joins it
+                line += "\n"
+            kept.append(line)
     if dropped:
         tmp = out.with_name(out.name + ".tmp")
         tmp.write_text("".join(kept), encoding="utf-8")

@@ -75,8 +75,12 @@ def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
 ) -> None:
     _state["debug"] = debug
+    root = logging.getLogger("summarize")
+    for old in [h for h in root.handlers if getattr(h, "_summarize_cli", False)]:
+        root.removeHandler(old)  # in-process reruns must not pile up handlers on dead streams
     if debug:
         handler = logging.StreamHandler(sys.stderr)
+        handler._summarize_cli = True  # type: ignore[attr-defined]
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
         logging.getLogger("summarize").addHandler(handler)
         logging.getLogger("summarize").setLevel(logging.DEBUG)
@@ -126,7 +130,10 @@ def brief(
         def on_progress(step: Step) -> None:
             progress.update(task, completed=step.done, total=step.total)
 
-        briefing = pipeline.run(data, title, on_progress)
+        try:
+            briefing = pipeline.run(data, title, on_progress)
+        finally:
+            pipeline.close()
     text = briefing.model_dump_json(indent=2) if output_format == "json" else briefing.to_markdown()
     if out is not None:
         try:

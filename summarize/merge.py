@@ -10,7 +10,13 @@ from __future__ import annotations
 from rapidfuzz import fuzz
 
 from summarize.names import name_key, name_keys
-from summarize.schema import DraftActor, DraftBriefing, DraftOpenQuestion, DraftPosition
+from summarize.schema import (
+    MAX_ALIASES,
+    DraftActor,
+    DraftBriefing,
+    DraftOpenQuestion,
+    DraftPosition,
+)
 
 __all__ = ["canonical_actor", "merge_drafts", "tidy_draft"]
 
@@ -36,7 +42,7 @@ def _merge_actors(actors: list[DraftActor]) -> list[DraftActor]:
                     a
                     for a in dict.fromkeys([*existing.aliases, *actor.aliases, *names])
                     if a != name and a.strip()
-                ]
+                ][:MAX_ALIASES]  # duplicates merged: keep within the schema's bound
                 merged[i] = DraftActor(
                     name=name,
                     aliases=aliases,

@@ -293,7 +293,7 @@ class OpenAIChatModel:
             return TransientModelError(f"could not connect: {redact(str(exc), key)}", **where)
         if isinstance(exc, openai.APIStatusError):
             status = exc.status_code
-            detail = redact(_status_detail(exc), key)
+            detail = redact(_status_detail(exc), key)[:300]  # redact first: a cut key survives
             if status == 429 or status == 408 or status == 409 or status >= 500:
                 return TransientModelError(
                     f"HTTP {status}: {detail}",
@@ -352,8 +352,8 @@ def _status_detail(exc: openai.APIStatusError) -> str:
     if isinstance(body, dict):
         error = body.get("error", body)
         if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])[:300]
-    return str(exc.message)[:300]
+            return str(error["message"])
+    return str(exc.message)
 
 
 def close_model(model: object) -> None:

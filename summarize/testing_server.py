@@ -209,7 +209,9 @@ class Respond(Behaviour):
 
 # --- a valid answer for any article ---------------------------------------------------------
 
-_ARTICLE = re.compile(r"<article>\n?(.*?)\n?</article>", re.DOTALL)
+# The article sits on lines of its own between the tags (prompts/brief_user.j2); the system
+# prompt mentions the tags inline, which must not match.
+_ARTICLE = re.compile(r"^<article>\n(.*?)\n</article>$", re.DOTALL | re.MULTILINE)
 _SENTENCE = re.compile(r"[^.!?\n]{20,}?[.!?]")
 
 

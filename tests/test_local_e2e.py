@@ -9,15 +9,43 @@ import pytest
 
 from summarize import Briefing, brief
 from summarize.config import load_settings
+from summarize.evaluation.dataset import Dataset, load_dataset
+from summarize.evaluation.runner import EvalResults, run_eval
 from summarize.names import names_match
 from summarize.text import clean_article
 
 pytestmark = pytest.mark.local_model
 
 
+DEV = Path(__file__).resolve().parent.parent / "evals" / "datasets" / "dev"
+
+
 @pytest.fixture(scope="module")
-def seed_briefing(seed_text: str) -> Briefing:
-    return brief(seed_text, model="local", config=load_settings())
+def seed_eval() -> EvalResults:
+    """One live eval case: the seed, briefed on the embedded model and scored."""
+    dev = load_dataset(DEV)
+    seed = Dataset(
+        name=dev.name,
+        path=dev.path,
+        cases=[c for c in dev.cases if c.id == "macron-trump-ukraine-talks"],
+    )
+    return run_eval(seed, model="local", settings=load_settings(), mode="live")
+
+
+@pytest.fixture(scope="module")
+def seed_briefing(seed_eval: EvalResults) -> Briefing:
+    case = seed_eval.cases[0]
+    assert case.ok and case.briefing is not None, case.error
+    return case.briefing
+
+
+def test_the_live_seed_eval_scores_at_least_the_floor(seed_eval: EvalResults) -> None:
+    # Floors well under the recorded baseline (evals/baselines/dev-local.json): they catch a
+    # broken pipeline, not the jitter of a 1.5B model on another CPU.
+    scores = {name: s.value for name, s in seed_eval.cases[0].scores.items()}
+    assert scores["actors"] >= 0.4, seed_eval.cases[0].scores["actors"].explanation
+    assert scores["grounding"] >= 0.6, seed_eval.cases[0].scores["grounding"].explanation
+    assert seed_eval.aggregate["overall"] >= 0.25, scores
 
 
 def test_the_seed_briefing_is_valid(seed_briefing: Briefing) -> None:

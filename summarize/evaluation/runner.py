@@ -152,7 +152,9 @@ def run_eval(
         try:
             pipeline = Pipeline(chat_model, settings=settings, prompts=prompts)
             briefing = pipeline.run(case.article_text)
-        except SummarizeError as exc:
+        except Exception as exc:  # a bug in one case must not cost the run
+            if not isinstance(exc, SummarizeError):
+                exc = SummarizeError(f"internal error: {type(exc).__name__}: {exc}")
             result = CaseResult(
                 id=case.reference.id,
                 ok=False,
