@@ -177,6 +177,38 @@ def _explain(name: str, matched_core: int, core: int, matched: int, predicted: i
     )
 
 
+def _assignment_score(
+    field: str,
+    pairs: list[tuple[int, int, float]],
+    pred_labels: Sequence[str],
+    ref_labels: Sequence[str],
+    ref_core: Sequence[bool],
+    *,
+    unmatchable: Sequence[str] = (),
+) -> Score:
+    """F1 of core recall and precision for a one-to-one matching of predictions to references.
+
+    ``unmatchable`` are predictions that took no part in the matching (they still count as
+    predicted, and as spurious).
+    """
+    matched_refs = {j for _, j, _ in pairs}
+    matched_preds = {i for i, _, _ in pairs}
+    core = [j for j, is_core in enumerate(ref_core) if is_core]
+    matched_core = sum(1 for j in core if j in matched_refs)
+    predicted = len(pred_labels) + len(unmatchable)
+    recall, precision, f1 = _prf(matched_core, len(core), len(pairs), predicted)
+    return Score(
+        value=round(f1, 4),
+        explanation=_explain(field, matched_core, len(core), len(pairs), predicted)
+        + (f"; {len(unmatchable)} without a verified quote" if unmatchable else ""),
+        matched=[(pred_labels[i], ref_labels[j], sim) for i, j, sim in pairs],
+        missed=[ref_labels[j] for j in core if j not in matched_refs],
+        spurious=[label for i, label in enumerate(pred_labels) if i not in matched_preds]
+        + [f"{label} (no verified quote)" for label in unmatchable],
+        extra={"recall": round(recall, 4), "precision": round(precision, 4)},
+    )
+
+
 # --- actors ---------------------------------------------------------------------------------
 
 
@@ -206,18 +238,12 @@ def score_actors(briefing: Briefing, reference: Reference) -> Score:
     refs, preds = reference.actors, briefing.actors
     sim = [[actor_similarity(a.name, a.aliases, a.kind, r) for r in refs] for a in preds]
     pairs = assign(sim, 0.01, priority=_core_priority(refs))
-    matched_refs = {j for _, j, _ in pairs}
-    matched_preds = {i for i, _, _ in pairs}
-    core = [j for j, r in enumerate(refs) if r.salience == "core"]
-    matched_core = sum(1 for j in core if j in matched_refs)
-    recall, precision, f1 = _prf(matched_core, len(core), len(pairs), len(preds))
-    return Score(
-        value=round(f1, 4),
-        explanation=_explain("actors", matched_core, len(core), len(pairs), len(preds)),
-        matched=[(preds[i].name, refs[j].name, s) for i, j, s in pairs],
-        missed=[refs[j].name for j in core if j not in matched_refs],
-        spurious=[a.name for i, a in enumerate(preds) if i not in matched_preds],
-        extra={"recall": round(recall, 4), "precision": round(precision, 4)},
+    return _assignment_score(
+        "actors",
+        pairs,
+        [a.name for a in preds],
+        [r.name for r in refs],
+        [r.salience == "core" for r in refs],
     )
 
 
@@ -232,9 +258,12 @@ def _occurs(quote: Quote, index: ArticleIndex) -> bool:
 def score_grounding(briefing: Briefing, article: str) -> Score:
     index = ArticleIndex(article)
     quotes = [q for p in briefing.positions for q in p.evidence]
-    good = [q for q in quotes if _occurs(q, index)]
-    bad = [q.text for q in quotes if not _occurs(q, index)]
-    claimed_but_absent = [q.text for q in quotes if q.verified and not _occurs(q, index)]
+    occurs = [_occurs(q, index) for q in quotes]
+    good = [q for q, ok in zip(quotes, occurs, strict=True) if ok]
+    bad = [q.text for q, ok in zip(quotes, occurs, strict=True) if not ok]
+    claimed_but_absent = [
+        q.text for q, ok in zip(quotes, occurs, strict=True) if q.verified and not ok
+    ]
     value = len(good) / len(quotes) if quotes else 0.0
     return Score(
         value=round(value, 4),
@@ -298,11 +327,7 @@ def score_positions(
     threshold = similarity.threshold
     sim: list[list[float]] = []
     for i, p in enumerate(supported):
-        spans = [
-            (pos, pos + len(normalise(q.text)))
-            for q in p.evidence
-            if _occurs(q, index) and (pos := index.find(normalise(q.text))) != -1
-        ]
+        spans = _spans([q.text for q in p.evidence if q.verified], index)
         row = []
         for j in range(len(refs)):
             if owners[i] is None or owners[i] != ref_owner[j]:
@@ -314,25 +339,17 @@ def score_positions(
             row.append(min(s, 1.0))
         sim.append(row)
     pairs = assign(sim, threshold, priority=_core_priority(refs)) if sim else []
-    matched_refs = {j for _, j, _ in pairs}
-    matched_preds = {i for i, _, _ in pairs}
-    core = [j for j, p in enumerate(refs) if p.salience == "core"]
-    matched_core = sum(1 for j in core if j in matched_refs)
-    predicted = len(briefing.positions)
-    recall, precision, f1 = _prf(matched_core, len(core), len(pairs), predicted)
 
     def label(p: Any) -> str:
         return f"{p.actor}: {p.stance}"
 
-    return Score(
-        value=round(f1, 4),
-        explanation=_explain("positions", matched_core, len(core), len(pairs), predicted)
-        + (f"; {len(unsupported)} without a verified quote" if unsupported else ""),
-        matched=[(label(supported[i]), label(refs[j]), s) for i, j, s in pairs],
-        missed=[label(refs[j]) for j in core if j not in matched_refs],
-        spurious=[label(p) for i, p in enumerate(supported) if i not in matched_preds]
-        + [label(p) + " (no verified quote)" for p in unsupported],
-        extra={"recall": round(recall, 4), "precision": round(precision, 4)},
+    return _assignment_score(
+        "positions",
+        pairs,
+        [label(p) for p in supported],
+        [label(p) for p in refs],
+        [p.salience == "core" for p in refs],
+        unmatchable=[label(p) for p in unsupported],
     )
 
 
@@ -347,18 +364,12 @@ def score_questions(briefing: Briefing, reference: Reference, similarity: Simila
         else []
     )
     pairs = assign(sim, similarity.threshold, priority=_core_priority(refs)) if sim else []
-    matched_refs = {j for _, j, _ in pairs}
-    matched_preds = {i for i, _, _ in pairs}
-    core = [j for j, q in enumerate(refs) if q.salience == "core"]
-    matched_core = sum(1 for j in core if j in matched_refs)
-    recall, precision, f1 = _prf(matched_core, len(core), len(pairs), len(preds))
-    return Score(
-        value=round(f1, 4),
-        explanation=_explain("questions", matched_core, len(core), len(pairs), len(preds)),
-        matched=[(preds[i].question, refs[j].question, s) for i, j, s in pairs],
-        missed=[refs[j].question for j in core if j not in matched_refs],
-        spurious=[q.question for i, q in enumerate(preds) if i not in matched_preds],
-        extra={"recall": round(recall, 4), "precision": round(precision, 4)},
+    return _assignment_score(
+        "questions",
+        pairs,
+        [q.question for q in preds],
+        [q.question for q in refs],
+        [q.salience == "core" for q in refs],
     )
 
 
