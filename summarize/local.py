@@ -277,6 +277,12 @@ class LocalTransport(httpx2.BaseTransport):
         try:
             llama, lock = self._llama()
             with lock:
+                # Evaluate every prompt from scratch: reusing the cached prefix of the previous
+                # request changes the batch boundaries, hence the floating-point sums, and a
+                # greedy 1.5B model then drifts into another answer. One request, one reply,
+                # whatever ran before (recordings replay what a live run gives).
+                if hasattr(llama, "reset"):
+                    llama.reset()
                 result = llama.create_chat_completion(**kwargs)
         except LocalModelError as exc:
             return _error(503, str(exc), "server_error")

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
+
+from rapidfuzz import fuzz
 
 from summarize.chunking import (
     Chunk,
@@ -32,6 +37,7 @@ from summarize.models import (
     aclose_model,
     close_model,
 )
+from summarize.names import mentioned_names
 from summarize.prompts import Prompts
 from summarize.retry import Reasker, arun_reasker, parse_json_object, run_reasker
 from summarize.schema import (
@@ -58,6 +64,14 @@ _MIN_CHUNK_TOKENS = 256
 # OpenAI's strict mode limits enums of more than 250 strings; past that, quotes are free text.
 _MAX_SENTENCE_CHOICES = 250
 _MIN_QUOTE_WORDS = 4
+# Names listed beside each part as a checklist for the actors (small models skip people who
+# appear late in an article).
+_MAX_NAMES = 30
+# A stance or role this close (rapidfuzz ratio) to an example of the prompt is an echo of it.
+_ECHO_RATIO = 90
+_MIN_ECHO_WORDS = 4
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -186,6 +200,7 @@ class Pipeline:
             parts=9,
             schema=self.schema,
             schema_in_prompt=self.schema_in_prompt,
+            names=["Firstname Middlename Lastname-Lastname"] * _MAX_NAMES,
         )
         overhead = sum(count_tokens(m["content"], self.encoding) + 8 for m in empty)
         window = self.profile.context_window
@@ -232,6 +247,7 @@ class Pipeline:
             parts=len(plan.chunks),
             schema=self.schema,
             schema_in_prompt=self.schema_in_prompt,
+            names=mentioned_names(chunk.text, limit=_MAX_NAMES),
         )
         request = CompletionRequest(
             messages=messages, schema=self.chunk_schema(chunk), schema_name="briefing"
@@ -250,19 +266,47 @@ class Pipeline:
 
     # --- finishing --------------------------------------------------------------------------
 
+    @cached_property
+    def prompt_examples(self) -> list[str]:
+        """The quoted examples of the brief prompt ("for example ..."), to catch echoes."""
+        system = self.prompts.brief_messages("", schema=self.schema)[0]["content"]
+        quoted = re.findall(r"\"([^\"]+)\"", system)
+        return [q for q in quoted if len(q.split()) >= _MIN_ECHO_WORDS]
+
+    def echoes_prompt(self, text: str, article: str) -> bool:
+        """Whether ``text`` repeats one of the prompt's examples rather than the article.
+
+        Small models copy worked examples from their instructions into the answer: a stance
+        such as "Wants the bridge paid for by a fuel levy" in a briefing about Ukraine.
+        """
+        folded = article.casefold()
+        return any(
+            fuzz.ratio(text.casefold(), example.casefold()) >= _ECHO_RATIO
+            and example.casefold() not in folded
+            for example in self.prompt_examples
+        )
+
     def finish(self, plan: Plan, draft: DraftBriefing, usage: Usage, started: float) -> Briefing:
-        """Check every evidence quote of the merged draft against the article."""
+        """Check every evidence quote of the merged draft against the article, and drop what
+        the model copied from the prompt's examples instead of the article."""
         index = ArticleIndex(plan.article)
-        positions = [
-            Position(
-                actor=p.actor, stance=p.stance.strip(), evidence=ground_evidence(p.evidence, index)
-            )
-            for p in draft.positions
+        positions = []
+        for p in draft.positions:
+            if self.echoes_prompt(p.stance, plan.article):
+                log.warning("dropped a position of %s that repeats the prompt's example", p.actor)
+                continue
+            evidence = ground_evidence(p.evidence, index)
+            positions.append(Position(actor=p.actor, stance=p.stance.strip(), evidence=evidence))
+        actors = [
+            Actor(**a.model_dump())
+            if not self.echoes_prompt(a.role, plan.article)
+            else Actor(**a.model_dump(exclude={"role"}), role="")
+            for a in draft.actors
         ]
         return Briefing(
             title=plan.title,
             summary=draft.summary.strip(),
-            actors=[Actor(**a.model_dump()) for a in draft.actors],
+            actors=actors,
             positions=positions,
             open_questions=[
                 OpenQuestion(question=q.question.strip(), why_open=q.why_open.strip() or None)

@@ -98,9 +98,13 @@ class Prompts:
         parts: int = 1,
         schema: dict[str, Any] | None = None,
         schema_in_prompt: bool = False,
+        names: list[str] | None = None,
     ) -> list[dict[str, str]]:
+        """The messages of one brief call. ``names``: a checklist of names mentioned in
+        the article (``summarize.names.mentioned_names``), rendered beside it."""
         variables = {
             "title": title,
+            "names": [neutralise_delimiters(n) for n in names or []],
             "part": part,
             "parts": parts,
             "schema": schema,

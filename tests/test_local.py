@@ -19,10 +19,15 @@ from summarize.testing import chat_completion_body
 class FakeLlama:
     def __init__(self, reply: str = '{"answer": "yes"}', finish: str = "stop") -> None:
         self.calls: list[dict[str, Any]] = []
+        self.resets = 0
         self.reply = reply
         self.finish = finish
 
+    def reset(self) -> None:
+        self.resets += 1
+
     def create_chat_completion(self, **kwargs: Any) -> dict[str, Any]:
+        kwargs["resets_before"] = self.resets
         self.calls.append(kwargs)
         if sum(len(m["content"]) for m in kwargs["messages"]) > 10_000:
             raise ValueError("Requested tokens (9000) exceed context window of 8192")
@@ -59,6 +64,16 @@ def test_a_request_reaches_llama_in_the_llama_cpp_form() -> None:
     assert call["grammar"]._grammar == local.grammar_text(SCHEMA) and "response_format" not in call
     assert call["messages"] == [{"role": "user", "content": "Is it?"}]
     assert call["max_tokens"] == load_settings().profile("local").max_output_tokens
+
+
+def test_every_request_starts_from_a_fresh_state() -> None:
+    # A reused prompt prefix changes llama.cpp's arithmetic: the same request must not give
+    # another reply because of what ran before it.
+    llama = FakeLlama()
+    model = model_with(llama)
+    model.complete(request("first"))
+    model.complete(request("second"))
+    assert [call["resets_before"] for call in llama.calls] == [1, 2]
 
 
 def test_the_openai_json_schema_form_is_translated() -> None:

@@ -56,6 +56,9 @@ def test_an_article_that_fits_takes_one_call(seed_text: str) -> None:
     assert request.schema is not None and request.schema["additionalProperties"] is False
     assert "<article>" in request.messages[1]["content"]
     assert "demarcation line" in request.messages[1]["content"]
+    # The checklist of names beside the article reaches people mentioned only at its end.
+    names = request.messages[1]["content"].split("</article>")[1]
+    assert "Donald Trump; Emmanuel Macron;" in names and "Volodymyr Zelenskyy" in names
     assert briefing.title == "Macron and Trump"
     assert [a.name for a in briefing.actors] == ["Emmanuel Macron", "Donald Trump"]
     assert briefing.positions[0].actor == "Emmanuel Macron"  # alias resolved to the actor
@@ -154,6 +157,9 @@ def test_an_article_several_times_the_window_is_chunked_and_merged(seed_text: st
         shown = re.search(r"<article>\n(.*)\n</article>", request.messages[1]["content"], re.S)
         assert shown is not None and count_tokens(shown.group(1), encoding) <= budget
         assert f"of {calls}" in request.messages[0]["content"]
+        # The whole prompt, names checklist included, leaves the output reserve free.
+        prompt = sum(count_tokens(m["content"], encoding) + 8 for m in request.messages)
+        assert prompt + 256 <= 2048
     # Merged: one actor per person, one position per distinct stance, evidence from each chunk.
     assert [a.name for a in briefing.actors] == ["Emmanuel Macron", "Donald Trump"]
     assert len(briefing.positions) == 1
@@ -227,3 +233,22 @@ def test_free_quotes_where_no_schema_is_enforced_or_when_configured(
     assert schema is not None
     items = schema["properties"]["positions"]["items"]["properties"]["evidence"]["items"]
     assert "enum" not in items
+
+
+def test_stances_and_roles_copied_from_the_prompts_examples_are_dropped(seed_text: str) -> None:
+    pipeline = Pipeline(FakeModel(), settings=settings())
+    examples = pipeline.prompt_examples
+    stance = next(e for e in examples if e.startswith("Wants"))
+    role = next(e for e in examples if ";" in e)
+    draft = seed_draft([REAL])
+    draft.positions.append(
+        DraftPosition(actor="Donald Trump", evidence=[REAL], stance=stance.rstrip(".") + "!")
+    )
+    draft.actors[1].role = role
+    briefing = brief(seed_text, model=FakeModel(draft), config=settings())
+    assert [p.stance for p in briefing.positions] == ["Proposes peacekeepers behind the line."]
+    assert [a.role for a in briefing.actors] == ["President of France", ""]
+    # The same words are kept where the article itself says them.
+    article = seed_text + "\n\nThe mayor said: " + stance
+    assert not pipeline.echoes_prompt(stance, article)
+    assert pipeline.echoes_prompt(stance, seed_text)

@@ -48,6 +48,14 @@ def test_article_cannot_close_its_delimiters() -> None:
     assert len(neutralise_delimiters(hostile)) == len(hostile)
 
 
+def test_the_names_checklist_follows_the_article_and_only_when_there_is_one() -> None:
+    with_names = Prompts().brief_messages("Ana Ruiz spoke.", names=["Ana Ruiz", "Tom Baker"])
+    user = with_names[1]["content"]
+    assert "order of first mention" in user and "Ana Ruiz; Tom Baker." in user
+    assert user.index("</article>") < user.index("Ana Ruiz; Tom Baker")
+    assert "order of first mention" not in Prompts().brief_messages("x")[1]["content"]
+
+
 def test_user_folder_overrides_builtins(tmp_path: Path) -> None:
     (tmp_path / "brief_system.j2").write_text("Custom system for {{ parts }} part(s).")
     prompts = Prompts(tmp_path)
