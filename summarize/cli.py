@@ -266,6 +266,10 @@ def eval_command(
     check: Annotated[
         bool, typer.Option("--check", help="Only validate the dataset; call no model.")
     ] = False,
+    judge: Annotated[
+        str | None,
+        typer.Option("--judge", help="Also grade each briefing with this profile (an LLM rubric)."),
+    ] = None,
     config: ConfigOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
 ) -> None:
@@ -317,6 +321,7 @@ def eval_command(
             recordings=recordings,
             similarity=backend,
             on_case=on_case,
+            judge=judge,
         )
     comparison = compare(results, base) if base is not None else None
     print_summary(results, Console(width=None if sys.stdout.isatty() else 160), comparison)

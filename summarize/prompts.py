@@ -28,9 +28,16 @@ from summarize.errors import TemplateError
 
 __all__ = ["BUILTIN_TEMPLATES", "Prompts", "neutralise_delimiters"]
 
-BUILTIN_TEMPLATES = ("brief_system.j2", "brief_user.j2", "merge_system.j2", "merge_user.j2")
+BUILTIN_TEMPLATES = (
+    "brief_system.j2",
+    "brief_user.j2",
+    "merge_system.j2",
+    "merge_user.j2",
+    "judge_system.j2",
+    "judge_user.j2",
+)
 
-_DELIMITER = re.compile(r"<\s*/?\s*(article|partial_briefings)\s*>", re.IGNORECASE)
+_DELIMITER = re.compile(r"<\s*/?\s*(article|partial_briefings|briefing)\s*>", re.IGNORECASE)
 
 
 def neutralise_delimiters(text: str) -> str:
@@ -138,6 +145,29 @@ class Prompts:
                     partials=[
                         neutralise_delimiters(json.dumps(p, ensure_ascii=False)) for p in partials
                     ],
+                    **variables,
+                ),
+            },
+        ]
+
+    def judge_messages(
+        self,
+        article: str,
+        briefing: str,
+        *,
+        schema: dict[str, Any] | None = None,
+        schema_in_prompt: bool = False,
+    ) -> list[dict[str, str]]:
+        """The messages of one judge call (eval judge mode): the article and a briefing."""
+        variables = {"schema": schema, "schema_in_prompt": schema_in_prompt}
+        return [
+            {"role": "system", "content": self.render("judge_system.j2", **variables)},
+            {
+                "role": "user",
+                "content": self.render(
+                    "judge_user.j2",
+                    article=neutralise_delimiters(article),
+                    briefing=neutralise_delimiters(briefing),
                     **variables,
                 ),
             },

@@ -26,7 +26,11 @@ FIELDS_ORDER = ["actors", "positions", "questions", "summary", "grounding"]
 
 def _fields(results: EvalResults) -> list[str]:
     names = [f for f in FIELDS_ORDER if f in results.weights]
-    return names + [f for f in results.weights if f not in names]
+    names += [f for f in results.weights if f not in names]
+    # Judge mode's grade: shown beside the fields, never part of the weighted overall.
+    if any("judge" in c.scores for c in results.cases):
+        names.append("judge")
+    return names
 
 
 def _fmt(value: float | None) -> str:
@@ -248,6 +252,12 @@ def _matches_html(case: CaseResult, fields: list[str]) -> str:
         items += [
             f"<li class='extra'>not in the reference: {_e(s)}</li>"
             for s in details.get("spurious", [])
+        ]
+        # Judge mode: each criterion's grade and the judge's reason.
+        items += [
+            f"<li>{_e(k)} {v['grade']}/5: {_e(v.get('reason', ''))}</li>"
+            for k, v in details.items()
+            if isinstance(v, dict) and "grade" in v
         ]
         if items:
             out.append("<ul class='match'>" + "".join(items) + "</ul>")

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from summarize.config import Settings
 from summarize.errors import SummarizeError
 from summarize.evaluation.dataset import Case, Dataset
+from summarize.evaluation.judge import judge_briefing
 from summarize.evaluation.scorers import FIELD_WEIGHTS, score_case
 from summarize.evaluation.similarity import Similarity, get_similarity
 from summarize.models import ChatModel, close_model
@@ -101,6 +102,14 @@ def _aggregate(cases: list[CaseResult]) -> dict[str, float]:
         for name in fields
     }
     out["overall"] = round(sum(c.overall for c in cases) / len(cases), 4)
+    # Judge mode: the mean grade over the cases the judge could grade (unweighted, extra).
+    judged = [
+        c.scores["judge"].value
+        for c in cases
+        if "judge" in c.scores and not c.scores["judge"].details.get("error")
+    ]
+    if judged:
+        out["judge"] = round(sum(judged) / len(judged), 4)
     return out
 
 
@@ -115,6 +124,34 @@ def _score(
     return scored.overall, fields
 
 
+def _judge_model(
+    judge: str | ChatModel | None, settings: Settings, mode: Mode, folder: Path
+) -> tuple[ChatModel | None, ChatModel | None]:
+    """(the model this run opened, the model to call) for judge mode; (None, None) without."""
+    if judge is None:
+        return None, None
+    if mode == "replay":
+        profile = judge.profile if isinstance(judge, ChatModel) else settings.profile(judge)
+        return None, ReplayModel(profile, folder / f"judge-{profile.name}")
+    base = resolve_model(judge, settings)
+    if mode == "record":
+        return base, RecordingModel(base, folder / f"judge-{base.profile.name}")
+    return base, base
+
+
+def _judge(model: ChatModel, case: Case, briefing: Briefing, prompts: Prompts) -> FieldScore:
+    """The judge's grade as a field score; a judge that fails costs the field, not the case."""
+    try:
+        verdict = judge_briefing(model, case.article_text, briefing, prompts)
+    except SummarizeError as exc:
+        return FieldScore(value=0.0, explanation=f"no verdict: {exc}", details={"error": True})
+    return FieldScore(
+        value=verdict.value,
+        explanation=verdict.explanation(),
+        details=verdict.model_dump(),
+    )
+
+
 def run_eval(
     dataset: Dataset,
     *,
@@ -124,8 +161,14 @@ def run_eval(
     recordings: Path | None = None,
     similarity: Similarity | None = None,
     on_case: Callable[[CaseResult, int, int], None] | None = None,
+    judge: str | ChatModel | None = None,
 ) -> EvalResults:
-    """Brief and score every case of ``dataset``."""
+    """Brief and score every case of ``dataset``.
+
+    ``judge``: a profile (or model) that also grades every briefing with a rubric
+    (``summarize.evaluation.judge``), reported as the unweighted ``judge`` field. Its calls are
+    recorded and replayed beside the briefings', under ``<recordings>/judge-<profile>``.
+    """
     settings = settings if settings is not None else Settings()
     base: ChatModel | None = None
     if mode == "replay" and (model is None or isinstance(model, str)):
@@ -143,6 +186,7 @@ def run_eval(
     else:
         assert base is not None
         chat_model = base
+    judge_base, judge_model = _judge_model(judge, settings, mode, folder)
     similarity = similarity or get_similarity("auto")
     prompts = Prompts(settings.prompts_dir)
     started = time.monotonic()
@@ -163,6 +207,8 @@ def run_eval(
             )
         else:
             overall, fields = _score(briefing, case, similarity)
+            if judge_model is not None:
+                fields["judge"] = _judge(judge_model, case, briefing, prompts)
             result = CaseResult(
                 id=case.reference.id,
                 ok=True,
@@ -177,6 +223,8 @@ def run_eval(
             on_case(result, number, len(dataset.cases))
     if base is not None and base is not model:
         close_model(base)
+    if judge_base is not None and judge_base is not judge:
+        close_model(judge_base)
     return EvalResults(
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         dataset=dataset.name,
