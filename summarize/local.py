@@ -15,6 +15,8 @@ serialises generation, which llama.cpp does not support concurrently.
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import hashlib
 import importlib
 import json
@@ -161,6 +163,19 @@ def _default_factory(*, n_ctx: int, n_threads: int | None) -> Any:
         raise LocalModelError(
             f"the embedded model could not be loaded from {path}: {exc}"
         ) from None
+
+
+@atexit.register
+def _close_shared_models() -> None:
+    """Free the loaded models before interpreter shutdown: llama-cpp-python's own finaliser
+    runs after its C library is unloaded and prints a TypeError on exit."""
+    with _models_lock:
+        for llama, _ in _models.values():
+            close = getattr(llama, "close", None)
+            if callable(close):
+                with contextlib.suppress(Exception):  # nothing useful to do at exit
+                    close()
+        _models.clear()
 
 
 def _shared_model(

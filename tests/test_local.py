@@ -203,3 +203,18 @@ def test_the_cache_folder_follows_the_environment(
 ) -> None:
     monkeypatch.setenv("SUMMARIZE_CACHE_DIR", str(tmp_path))
     assert local.cache_dir() == tmp_path
+
+
+def test_shared_models_are_closed_at_exit() -> None:
+    # llama-cpp-python's finaliser fails noisily during interpreter shutdown; ours runs first.
+    class Closable(FakeLlama):
+        closed = False
+
+        def close(self) -> None:
+            self.closed = True
+
+    llama = Closable()
+    local.LocalTransport(llama_factory=lambda **_: llama)._llama()
+    local._close_shared_models()
+    assert llama.closed
+    assert not local._models
