@@ -139,6 +139,29 @@ def parse_draft(text: str) -> DraftBriefing:
     return DraftBriefing.model_validate(_coerce(parse_json_object(text)))
 
 
+def _one_view_per_quote(positions: list[Position]) -> list[Position]:
+    """One position per actor and set of verified quotes.
+
+    Small models repeat one sentence as the evidence of several stances of the same actor
+    ("Wants X", "Wants Y", "Wants Z", all backed by one quote): the quote cannot show them all.
+    Of such a group the stance closest in words to the quote is kept, in its place.
+    """
+    groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+    for i, position in enumerate(positions):
+        quotes = tuple(sorted(q.text for q in position.evidence if q.verified))
+        if quotes:
+            groups.setdefault((position.actor, quotes), []).append(i)
+    dropped: set[int] = set()
+    for (actor, quotes), members in groups.items():
+        if len(members) < 2:
+            continue
+        said = " ".join(quotes)
+        best = max(members, key=lambda i: fuzz.token_set_ratio(positions[i].stance, said))
+        dropped.update(i for i in members if i != best)
+        log.info("kept 1 of %d positions of %s backed by the same quote", len(members), actor)
+    return [p for i, p in enumerate(positions) if i not in dropped]
+
+
 def resolve_model(model: str | ChatModel | None, settings: Settings) -> ChatModel:
     """A ``ChatModel`` from a profile name, a raw model id, an instance, or the default."""
     if model is None or isinstance(model, str):
@@ -297,6 +320,7 @@ class Pipeline:
                 continue
             evidence = ground_evidence(p.evidence, index)
             positions.append(Position(actor=p.actor, stance=p.stance.strip(), evidence=evidence))
+        positions = _one_view_per_quote(positions)
         actors = [
             Actor(**a.model_dump())
             if not self.echoes_prompt(a.role, plan.article)

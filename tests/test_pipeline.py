@@ -252,3 +252,26 @@ def test_stances_and_roles_copied_from_the_prompts_examples_are_dropped(seed_tex
     article = seed_text + "\n\nThe mayor said: " + stance
     assert not pipeline.echoes_prompt(stance, article)
     assert pipeline.echoes_prompt(stance, seed_text)
+
+
+def test_stances_that_share_one_quote_keep_only_the_one_it_supports(seed_text: str) -> None:
+    draft = seed_draft([REAL])
+    draft.positions = [
+        DraftPosition(actor="Macron", evidence=[REAL], stance="Wants stronger European unity."),
+        DraftPosition(
+            actor="Macron",
+            evidence=[REAL],
+            stance="Proposes European peacekeeping forces behind the demarcation line.",
+        ),
+        DraftPosition(actor="Donald Trump", evidence=[REAL], stance="Wants a quick ceasefire."),
+        DraftPosition(actor="Macron", evidence=[FAKE], stance="Wants more troops in Moscow."),
+        DraftPosition(actor="Macron", evidence=[FAKE], stance="Wants an unverified thing."),
+    ]
+    briefing = brief(seed_text, model=FakeModel(draft), config=settings())
+    assert [(p.actor, p.stance) for p in briefing.positions] == [
+        ("Emmanuel Macron", "Proposes European peacekeeping forces behind the demarcation line."),
+        ("Donald Trump", "Wants a quick ceasefire."),  # another actor: kept
+        # Unverified quotes are not grouped (the Markdown lists them apart, unsupported).
+        ("Emmanuel Macron", "Wants more troops in Moscow."),
+        ("Emmanuel Macron", "Wants an unverified thing."),
+    ]
