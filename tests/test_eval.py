@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from test_cli import run  # the CLI driver: exit code, stdout, stderr
 
 import summarize.evaluation.runner as runner_module
-from summarize.cli import main
 from summarize.config import ModelProfile, Settings
 from summarize.errors import PermanentModelError, TransientModelError
 from summarize.evaluation.dataset import Case, Dataset, Reference, load_dataset
@@ -514,15 +514,6 @@ def test_compare_reports_drops_gains_and_no_change(dataset: Dataset) -> None:
 
 
 # --- 6. the CLI -----------------------------------------------------------------------------
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(args)
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    code = info.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 @pytest.fixture
