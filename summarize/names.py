@@ -8,76 +8,49 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Literal
 
 __all__ = ["mentioned_names", "name_key", "name_keys", "names_match", "surname"]
 
-_TITLES = {
-    "president",
-    "vice",
-    "prime",
-    "minister",
-    "chancellor",
-    "secretary",
-    "general",
-    "mr",
-    "mrs",
-    "ms",
-    "dr",
-    "prof",
-    "professor",
-    "sir",
-    "dame",
-    "lord",
-    "lady",
-    "king",
-    "queen",
-    "prince",
-    "princess",
-    "senator",
-    "sen",
-    "rep",
-    "representative",
-    "governor",
-    "gov",
-    "mayor",
-    "judge",
-    "justice",
-    "chief",
-    "ceo",
-    "chairman",
-    "chairwoman",
-    "chair",
-    "spokesman",
-    "spokeswoman",
-    "spokesperson",
-    "foreign",
-    "finance",
-    "defense",
-    "defence",
-    "former",
-    "the",
-    "us",
-    "french",
-    "russian",
-    "ukrainian",
-    "british",
-    "american",
-    "german",
-    "chinese",
-    "pope",
-    "ambassador",
-    "commissioner",
-    "director",
-    "deputy",
-    "attorney",
-    "col",
-    "gen",
-    "lt",
-    "capt",
-    "sgt",
-    "adm",
-}
+# Words that are titles on their own when a name follows: "President Macron", "Dr. Osei".
+_TITLES = frozenset(
+    {
+        "president", "minister", "chancellor", "secretary", "mr", "mrs", "ms", "dr", "prof",
+        "professor", "sir", "dame", "lord", "lady", "king", "queen", "prince", "princess",
+        "senator", "sen", "rep", "representative", "governor", "gov", "mayor", "judge",
+        "justice", "chief", "ceo", "chairman", "chairwoman", "chair", "spokesman",
+        "spokeswoman", "spokesperson", "pope", "ambassador", "commissioner", "director", "col",
+        "gen", "lt", "capt", "sgt", "adm",
+    }
+)  # fmt: skip
+# Words that belong to a title only when a title follows them ("Prime Minister", "Former US
+# President", "Attorney General"): on their own they may begin the name of an organisation
+# ("US government", "American Airlines", "French Open", "Prime Video").
+_TITLE_MODIFIERS = frozenset(
+    {
+        "vice", "prime", "foreign", "finance", "defense", "defence", "former", "deputy",
+        "attorney", "us", "uk", "french", "russian", "ukrainian", "british", "american",
+        "german", "chinese", "major", "brigadier", "lieutenant", "surgeon", "solicitor",
+        "inspector",
+    }
+)  # fmt: skip
+# "General" is a title after these ("Attorney General", "Secretary-General", "Major General").
+_GENERAL_AFTER = frozenset(
+    {
+        "attorney", "secretary", "director", "governor", "inspector", "solicitor", "surgeon",
+        "major", "brigadier", "lieutenant", "lt",
+    }
+)  # fmt: skip
+# Before a name, "General" is a rank ("General Mark Milley"); before these it names a company
+# or a body ("General Motors Company", "General Electric Vernova", "UN General Assembly").
+_ORGANISATION_WORDS = frozenset(
+    {
+        "company", "co", "corp", "corporation", "inc", "ltd", "plc", "llc", "group",
+        "holdings", "partners", "motors", "electric", "mills", "dynamics", "atomics", "foods",
+        "assembly", "hospital", "council", "court", "staff", "secretariat",
+    }
+)  # fmt: skip
 _POSSESSIVE = re.compile(r"(?:'s|’s|s'|s’)\b", re.IGNORECASE)
 _NON_WORD = re.compile(r"[^\w\s-]")
 
@@ -87,17 +60,61 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+def _title_kind(words: Sequence[str], i: int) -> Literal["title", "modifier", ""]:
+    """Whether the folded ``words[i]`` is, in its place, a title, a title's modifier or neither."""
+    word = words[i]
+    if "-" in word:  # "Secretary-General", "Vice-President": one word, one title
+        *head, last = word.split("-")
+        if all(p in _TITLES or p in _TITLE_MODIFIERS for p in head) and (
+            last in _TITLES or last == "general"
+        ):
+            return "title"
+        return ""
+    if word == "general":
+        after_title = i > 0 and words[i - 1] in _GENERAL_AFTER
+        rest = words[i + 1 :]
+        before_a_person = len(rest) >= 2 and not any(w in _ORGANISATION_WORDS for w in rest)
+        return "title" if after_title or before_a_person else ""
+    if word in _TITLES:
+        return "title"
+    return "modifier" if word in _TITLE_MODIFIERS else ""
+
+
+def _name_start(words: Sequence[str]) -> int:
+    """Where the name begins in the folded ``words``: after the last titles that precede it.
+
+    Titles are a run of title words that ends in a title ("French President", "Attorney
+    General"). At the start they may precede a surname alone ("President Macron"); further in,
+    whatever comes before them goes too, but only when a full name follows ("Danish Prime
+    Minister Mette Frederiksen"), since a title word inside a name is more likely part of it.
+    """
+    start = i = 0
+    while i < len(words):
+        j, end = i, 0
+        while j < len(words) and (kind := _title_kind(words, j)):
+            if kind == "title":
+                end = j + 1
+            j += 1
+        if end:
+            rest = words[end:]
+            if len(rest) >= (1 if i == 0 else 2):
+                start = end
+        i = max(j, i + 1)
+    return start
+
+
 def name_key(name: str) -> str:
     """A comparable form of a name: case, diacritics, punctuation, possessive and titles gone.
 
-    Titles are dropped only when something else remains, so "the President" stays comparable.
+    Titles are dropped only where they stand before a name ("US President Donald Trump",
+    "Attorney General Merrick Garland"): a bare title ("the President") stays comparable, and
+    an organisation keeps the words that can be titles ("General Electric", "US government").
     """
     text = _POSSESSIVE.sub("", _fold(name))
     text = _NON_WORD.sub(" ", text.replace(".", "").replace("’", "'"))
     words = [w.strip("-") for w in text.split() if w.strip("-")]
     words = [w for w in words if w not in ("the", "a", "an")] or words
-    kept = [w for w in words if w not in _TITLES]
-    return " ".join(kept or words)
+    return " ".join(words[_name_start(words) :])
 
 
 def surname(name: str) -> str:
@@ -212,12 +229,10 @@ def _strip_name(run: str, *, after_of: bool) -> str:
     # "President of Ukraine Volodymyr Zelenskyy": the word after "of" is the place.
     if len(words) > 2 and after_of:
         words = words[1:]
-    # "Danish Prime Minister Mette Frederiksen": the name follows the last title word.
-    titled = [i for i, w in enumerate(words[:-2]) if _fold(w) in _TITLES]
-    if titled:
-        words = words[titled[-1] + 1 :]
-    while words and (_fold(words[0]) in _TITLES or _fold(words[0]) in _NOT_NAMES):
+    while words and _fold(words[0]) in _NOT_NAMES:
         words = words[1:]
+    # "Danish Prime Minister Mette Frederiksen": the name follows the titles.
+    words = words[_name_start([_fold(w) for w in words]) :]
     if len(words) < 2 or words[-1][0].islower():
         return ""
     return " ".join(words)

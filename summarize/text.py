@@ -7,7 +7,6 @@ act on. It never guesses silently: a fallback decoding is logged.
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 import unicodedata
@@ -148,7 +147,9 @@ def html_to_text(page: str) -> str:
     text = article if len(article.split()) >= 50 else "".join(parser.parts)
     # Inside a paragraph, source line breaks are just spaces.
     paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text)]
-    return html.unescape("\n\n".join(p for p in paragraphs if p))
+    # The parser has already decoded character references (convert_charrefs=True): decoding
+    # again would turn "&amp;lt;b&amp;gt;", which a reader sees as "&lt;b&gt;", into "<b>".
+    return "\n\n".join(p for p in paragraphs if p)
 
 
 def _tidy(text: str) -> str:

@@ -35,6 +35,16 @@ def test_html_without_an_article_element_keeps_the_body_text() -> None:
     assert clean_article(page) == "First paragraph here.\n\nSecond bold one.\n\nThird."
 
 
+def test_html_character_references_are_decoded_exactly_once() -> None:
+    page = (
+        "<div><p>Write &amp;lt;b&amp;gt; to make text bold.</p>"
+        "<p>Fish &amp; chips cost &pound;5.</p><p>Third.</p></div>"
+    )
+    assert clean_article(page) == (
+        "Write &lt;b&gt; to make text bold.\n\nFish & chips cost £5.\n\nThird."
+    )
+
+
 def test_prose_with_angle_brackets_is_not_html() -> None:
     text = "Profits rose when x < 5 and y > 3, analysts said.\n\nThe <b> tag is rare."
     assert not looks_like_html(text)
