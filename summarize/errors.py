@@ -70,6 +70,7 @@ class ModelError(SummarizeError):
         status_code: int | None = None,
         retry_after: float | None = None,
     ) -> None:
+        self.message = message  # without the profile and endpoint that str() adds
         self.profile = profile
         self.base_url = base_url
         self.status_code = status_code

@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -138,7 +139,7 @@ def is_available() -> bool:
 
 # --- the shared model ---------------------------------------------------------------------
 
-_models: dict[tuple[Any, ...], tuple[Any, threading.Lock]] = {}
+_models: dict[tuple[Any, ...], _SharedModel] = {}
 _models_lock = threading.Lock()
 
 
@@ -170,22 +171,21 @@ def _close_shared_models() -> None:
     """Free the loaded models before interpreter shutdown: llama-cpp-python's own finaliser
     runs after its C library is unloaded and prints a TypeError on exit."""
     with _models_lock:
-        for llama, _ in _models.values():
-            close = getattr(llama, "close", None)
+        for shared in _models.values():
+            close = getattr(shared.llama, "close", None)
             if callable(close):
                 with contextlib.suppress(Exception):  # nothing useful to do at exit
                     close()
         _models.clear()
 
 
-def _shared_model(
-    n_ctx: int, n_threads: int | None, factory: LlamaFactory | None
-) -> tuple[Any, threading.Lock]:
-    key = (id(factory) if factory else None, n_ctx, n_threads)
+def _shared_model(n_ctx: int, n_threads: int | None, factory: LlamaFactory | None) -> _SharedModel:
+    # The factory itself, not its id: a collected factory's id is reused by the next one.
+    key = (factory, n_ctx, n_threads)
     with _models_lock:
         if key not in _models:
             llama = (factory or _default_factory)(n_ctx=n_ctx, n_threads=n_threads)
-            _models[key] = (llama, threading.Lock())
+            _models[key] = _SharedModel(llama)
         return _models[key]
 
 
@@ -241,8 +241,101 @@ def _error(status: int, message: str, kind: str = "invalid_request_error") -> ht
     return httpx2.Response(status, json=body)
 
 
+class Cancelled(Exception):
+    """The request's caller went away (Ctrl-C, a cancelled task): generation stopped."""
+
+
+class _SharedModel:
+    """One loaded ``Llama``, the lock that serialises it, and the saved states of the prompt
+    prefixes that several requests share (the passes' system text and article block)."""
+
+    def __init__(self, llama: Any) -> None:
+        self.llama = llama
+        self.lock = threading.Lock()
+        self.prefixes: OrderedDict[str, Any] = OrderedDict()
+
+    def prefix_state(self, messages: list[dict[str, Any]]) -> Any:
+        """The llama state just after ``messages``: evaluated from scratch once, then reused.
+
+        The state is taken after a one-token completion of the prefix, so it holds the prefix's
+        own tokens and the chat template's opening of the next message; a request that starts
+        with the same messages reuses exactly those, and evaluates only the rest. (Call with
+        the lock held.)
+        """
+        key = hashlib.sha256(json.dumps(messages, sort_keys=True).encode("utf-8")).hexdigest()
+        state = self.prefixes.get(key)
+        if state is not None:
+            self.prefixes.move_to_end(key)
+            return state
+        self.llama.reset()
+        self.llama.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0)
+        state = self.llama.save_state()
+        self.prefixes[key] = state
+        # Each state holds the KV cache of an article and a copy of the logits: keep a few.
+        while len(self.prefixes) > _PREFIX_STATES:
+            self.prefixes.popitem(last=False)
+        return state
+
+
+_PREFIX_STATES = 2
+
+
+def _common_prefix(a: Any, b: Any) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _complete(llama: Any, kwargs: dict[str, Any], cancel: threading.Event | None) -> dict[str, Any]:
+    """One chat completion, streamed token by token so that a cancelled request stops within a
+    token, assembled into a ``chat.completion`` body."""
+    stream = llama.create_chat_completion(stream=True, **kwargs)
+    parts: list[str] = []
+    finish = "stop"
+    try:
+        for chunk in stream:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled
+            choice = chunk["choices"][0]
+            parts.append(choice.get("delta", {}).get("content") or "")
+            finish = choice.get("finish_reason") or finish
+    finally:
+        close = getattr(stream, "close", None)
+        if callable(close):
+            close()  # stops llama-cpp-python's generator, hence generation
+    text = "".join(parts)
+    completion_tokens = len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+    # Every prompt token and every generated one but the last is evaluated.
+    prompt_tokens = max(0, int(llama.n_tokens) - completion_tokens + (finish == "length"))
+    return {
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": finish,
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
 class LocalTransport(httpx2.BaseTransport):
-    """Serves ``/v1/chat/completions`` and ``/v1/models`` from the embedded model."""
+    """Serves ``/v1/chat/completions`` and ``/v1/models`` from the embedded model.
+
+    Every request is evaluated from a known state, never from whatever the previous request
+    left: from scratch, or, when it says that its first ``summarize_shared_prefix`` messages
+    are shared with other requests, from the saved state of that prefix. Reusing the previous
+    request's cache instead changes llama.cpp's batch boundaries, hence the floating-point sums,
+    and a greedy 1.5B model then drifts into another answer; from a known state, one request
+    gives one reply whatever ran before (recordings replay what a live run gives).
+    """
 
     def __init__(
         self,
@@ -255,10 +348,12 @@ class LocalTransport(httpx2.BaseTransport):
         self.n_threads = n_threads
         self.llama_factory = llama_factory
 
-    def _llama(self) -> tuple[Any, threading.Lock]:
+    def _shared(self) -> _SharedModel:
         return _shared_model(self.n_ctx, self.n_threads, self.llama_factory)
 
-    def serve(self, method: str, path: str, body: bytes) -> httpx2.Response:
+    def serve(
+        self, method: str, path: str, body: bytes, cancel: threading.Event | None = None
+    ) -> httpx2.Response:
         if path.rstrip("/").endswith("/models") and method == "GET":
             data = [{"id": MODEL_ID, "object": "model", "owned_by": "summarize"}]
             return httpx2.Response(200, json={"object": "list", "data": data})
@@ -267,6 +362,7 @@ class LocalTransport(httpx2.BaseTransport):
         try:
             payload = json.loads(body)
             messages = payload["messages"]
+            shared_prefix = int(payload.get("summarize_shared_prefix") or 0)
         except (ValueError, KeyError, TypeError):
             return _error(400, "the body must be a JSON object with 'messages'")
         kwargs: dict[str, Any] = {
@@ -290,15 +386,24 @@ class LocalTransport(httpx2.BaseTransport):
         elif response_format:
             kwargs["response_format"] = response_format
         try:
-            llama, lock = self._llama()
-            with lock:
-                # Evaluate every prompt from scratch: reusing the cached prefix of the previous
-                # request changes the batch boundaries, hence the floating-point sums, and a
-                # greedy 1.5B model then drifts into another answer. One request, one reply,
-                # whatever ran before (recordings replay what a live run gives).
-                if hasattr(llama, "reset"):
+            shared = self._shared()
+            with shared.lock:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled
+                llama = shared.llama
+                reused = None
+                if 0 < shared_prefix < len(messages):
+                    state = shared.prefix_state(messages[:shared_prefix])
+                    llama.load_state(state)
+                    reused = state.input_ids[: state.n_tokens]
+                else:
                     llama.reset()
-                result = llama.create_chat_completion(**kwargs)
+                result = _complete(llama, kwargs, cancel)
+                if reused is not None:
+                    cached = _common_prefix(reused, llama.input_ids[: llama.n_tokens])
+                    result["usage"]["prompt_tokens_details"] = {"cached_tokens": cached}
+        except Cancelled:
+            return _error(499, "the request was cancelled", "cancelled")
         except LocalModelError as exc:
             return _error(503, str(exc), "server_error")
         except ValueError as exc:  # e.g. "Requested tokens (9000) exceed context window of 8192"
@@ -308,10 +413,9 @@ class LocalTransport(httpx2.BaseTransport):
             return _error(
                 500, f"the embedded model failed: {type(exc).__name__}: {exc}", "server_error"
             )
-        result = dict(result)
-        result.setdefault("id", f"chatcmpl-{uuid.uuid4().hex[:12]}")
-        result.setdefault("object", "chat.completion")
-        result.setdefault("created", int(time.time()))
+        result["id"] = f"chatcmpl-{uuid.uuid4().hex[:12]}"
+        result["object"] = "chat.completion"
+        result["created"] = int(time.time())
         result["model"] = MODEL_ID
         return httpx2.Response(200, json=result)
 
@@ -320,14 +424,23 @@ class LocalTransport(httpx2.BaseTransport):
 
 
 class AsyncLocalTransport(httpx2.AsyncBaseTransport):
-    """The async twin: generation runs in a worker thread, never on the event loop."""
+    """The async twin: generation runs in a worker thread, never on the event loop. When the
+    awaiting task is cancelled (Ctrl-C, a failed sibling), the worker stops generating within
+    a token, and a request still waiting for the model never starts."""
 
     def __init__(self, **kwargs: Any) -> None:
         self.sync = LocalTransport(**kwargs)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         body = await request.aread()
-        return await asyncio.to_thread(self.sync.serve, request.method, request.url.path, body)
+        cancel = threading.Event()
+        try:
+            return await asyncio.to_thread(
+                self.sync.serve, request.method, request.url.path, body, cancel
+            )
+        except asyncio.CancelledError:
+            cancel.set()
+            raise
 
 
 def check_installed() -> None:

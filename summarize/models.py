@@ -14,6 +14,7 @@ what is worth retrying, ``PermanentModelError`` for what is not); the retry poli
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import logging
 import re
@@ -55,6 +56,10 @@ class CompletionRequest:
     schema: dict[str, Any] | None = None
     schema_name: str = "briefing"
     max_tokens: int | None = None
+    # How many leading messages this request shares with the other requests about the same
+    # article (the passes' system text and article block). The embedded model evaluates that
+    # prefix once and restores it for each request; hosted endpoints cache prefixes themselves.
+    shared_prefix: int = 0
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class Completion:
     model: str = ""
     refusal: str | None = None
     seconds: float = 0.0
+    cached_tokens: int = 0  # prompt tokens the endpoint reused from a cached prefix
 
 
 @runtime_checkable
@@ -128,6 +134,7 @@ class OpenAIChatModel:
     async_http_client: httpx2.AsyncClient | None = None
     _client: openai.OpenAI | None = field(default=None, init=False, repr=False)
     _async_client: openai.AsyncOpenAI | None = field(default=None, init=False, repr=False)
+    _async_loop: asyncio.AbstractEventLoop | None = field(default=None, init=False, repr=False)
 
     # --- clients ---------------------------------------------------------------------------
 
@@ -194,6 +201,12 @@ class OpenAIChatModel:
     def async_client(self) -> openai.AsyncOpenAI:
         self._client_kwargs()
         self._check_allowed(self.async_http_client is not None)
+        loop = asyncio.get_running_loop()
+        if self._async_client is not None and self._async_loop is not loop:
+            # Made in an event loop that has ended (a previous synchronous brief()): its
+            # connections died with that loop.
+            self._async_client = None
+        self._async_loop = loop
         if self._async_client is None:
             http_client = self.async_http_client
             if http_client is None and self.profile.is_local:
@@ -220,6 +233,11 @@ class OpenAIChatModel:
     async def aclose(self) -> None:
         """Close both clients' connections."""
         self.close()
+        await self.release_async()
+
+    async def release_async(self) -> None:
+        """Close the async client, which belongs to the running event loop; the next async
+        call makes a new one (the sync API runs each briefing in an event loop of its own)."""
         if self._async_client is not None:
             await self._async_client.close()
             self._async_client = None
@@ -236,6 +254,9 @@ class OpenAIChatModel:
         }
         if self.profile.seed is not None:
             kwargs["seed"] = self.profile.seed
+        if self.profile.is_local and request.shared_prefix:
+            # Our own transport's extension; hosted endpoints would reject an unknown field.
+            kwargs["extra_body"] = {"summarize_shared_prefix": request.shared_prefix}
         mode = self.profile.structured_output
         if request.schema is not None and mode == "json_schema":
             kwargs["response_format"] = {
@@ -264,6 +285,7 @@ class OpenAIChatModel:
             choice = choices[0]
             message = choice.message
             usage = getattr(response, "usage", None)
+            details = getattr(usage, "prompt_tokens_details", None)
             return Completion(
                 text=message.content or "",
                 finish_reason=choice.finish_reason or "stop",
@@ -272,6 +294,7 @@ class OpenAIChatModel:
                 model=getattr(response, "model", "") or self.profile.model,
                 refusal=getattr(message, "refusal", None),
                 seconds=time.monotonic() - started,
+                cached_tokens=getattr(details, "cached_tokens", 0) or 0,
             )
         except (AttributeError, TypeError, IndexError, KeyError, ValueError) as exc:
             # A body that parsed as JSON but is no chat.completion (the SDK does not check).
@@ -320,12 +343,16 @@ class OpenAIChatModel:
             response = client.chat.completions.create(**self.request_kwargs(request))
         except (openai.OpenAIError, ValueError) as exc:
             raise self._translate(exc) from None
-        completion = self._to_completion(response, started)
+        return self._logged(self._to_completion(response, started))
+
+    def _logged(self, completion: Completion) -> Completion:
         log.debug(
-            "profile=%s model=%s prompt_tokens=%d completion_tokens=%d seconds=%.1f finish=%s",
+            "profile=%s model=%s prompt_tokens=%d cached_tokens=%d completion_tokens=%d "
+            "seconds=%.1f finish=%s",
             self.profile.name,
             completion.model,
             completion.prompt_tokens,
+            completion.cached_tokens,
             completion.completion_tokens,
             completion.seconds,
             completion.finish_reason,
@@ -339,7 +366,7 @@ class OpenAIChatModel:
             response = await client.chat.completions.create(**self.request_kwargs(request))
         except (openai.OpenAIError, ValueError) as exc:
             raise self._translate(exc) from None
-        return self._to_completion(response, started)
+        return self._logged(self._to_completion(response, started))
 
 
 class _Where(TypedDict):

@@ -35,7 +35,7 @@ class RecordingMissingError(PermanentModelError):
 
 
 def call_fields(profile: ModelProfile, request: CompletionRequest) -> dict[str, Any]:
-    return {
+    fields = {
         "model": profile.model,
         "structured_output": profile.structured_output,
         "temperature": profile.temperature,
@@ -45,6 +45,11 @@ def call_fields(profile: ModelProfile, request: CompletionRequest) -> dict[str, 
         "schema": request.schema,
         "messages": request.messages,
     }
+    if request.shared_prefix:
+        # A restored prefix changes the embedded model's arithmetic, hence a greedy answer.
+        # Only added when set, so the keys of calls without one stay as they were.
+        fields["shared_prefix"] = request.shared_prefix
+    return fields
 
 
 def call_key(profile: ModelProfile, request: CompletionRequest) -> str:
@@ -81,6 +86,11 @@ class RecordingModel:
         }
         text = json.dumps(record, indent=1, ensure_ascii=False) + "\n"
         _write_atomic(self.folder / f"{record['key']}.json", text)
+
+    async def release_async(self) -> None:
+        release = getattr(self.inner, "release_async", None)
+        if callable(release):
+            await release()
 
     def complete(self, request: CompletionRequest) -> Completion:
         completion = self.inner.complete(request)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,27 +14,73 @@ import summarize.local as local
 from summarize.config import load_settings
 from summarize.errors import LocalModelError, PermanentModelError, TransientModelError
 from summarize.models import CompletionRequest, OpenAIChatModel
-from summarize.testing import chat_completion_body
+
+
+class FakeState:
+    def __init__(self, input_ids: list[int], n_tokens: int) -> None:
+        self.input_ids = list(input_ids)
+        self.n_tokens = n_tokens
 
 
 class FakeLlama:
+    """The surface of ``llama_cpp.Llama`` the transport uses: streamed chat completions over a
+    token list (one token per character of the prompt), reset, and saved states."""
+
     def __init__(self, reply: str = '{"answer": "yes"}', finish: str = "stop") -> None:
         self.calls: list[dict[str, Any]] = []
         self.resets = 0
         self.reply = reply
         self.finish = finish
+        self.input_ids: list[int] = []
+        self.n_tokens = 0
+        self.evaluated = 0  # prompt tokens evaluated, i.e. not reused from the state
+        self.generated = 0  # tokens streamed out
+        self.loads = 0
 
     def reset(self) -> None:
         self.resets += 1
+        self.n_tokens = 0
 
-    def create_chat_completion(self, **kwargs: Any) -> dict[str, Any]:
+    def save_state(self) -> FakeState:
+        return FakeState(self.input_ids, self.n_tokens)
+
+    def load_state(self, state: FakeState) -> None:
+        self.loads += 1
+        self.input_ids = list(state.input_ids)
+        self.n_tokens = state.n_tokens
+
+    def tokenize(self, text: bytes, add_bos: bool = True, special: bool = False) -> list[int]:
+        return list(text.decode("utf-8"))  # type: ignore[arg-type]
+
+    def _prompt(self, messages: list[dict[str, str]]) -> list[int]:
+        text = "".join(f"<{m['role']}>{m['content']}</>" for m in messages) + "<assistant>"
+        return [ord(c) for c in text]
+
+    def create_chat_completion(self, **kwargs: Any) -> Any:
         kwargs["resets_before"] = self.resets
         self.calls.append(kwargs)
         if sum(len(m["content"]) for m in kwargs["messages"]) > 10_000:
             raise ValueError("Requested tokens (9000) exceed context window of 8192")
-        body = chat_completion_body(self.reply, finish_reason=self.finish, model="gguf-path")
-        del body["id"]
-        return body
+        prompt = self._prompt(kwargs["messages"])
+        reused = 0
+        for a, b in zip(self.input_ids[: self.n_tokens], prompt, strict=False):
+            if a != b:
+                break
+            reused += 1
+        self.evaluated += len(prompt) - reused
+        reply = self.reply[: kwargs["max_tokens"]] if kwargs.get("max_tokens") else self.reply
+        self.input_ids = prompt + [ord(c) for c in reply]
+        self.n_tokens = len(prompt) + len(reply) - (self.finish == "length")
+        if not kwargs.get("stream"):
+            return {}
+        return self._stream(reply)
+
+    def _stream(self, reply: str) -> Iterator[dict[str, Any]]:
+        yield {"choices": [{"delta": {"role": "assistant"}, "finish_reason": None}]}
+        for char in reply:
+            self.generated += 1
+            yield {"choices": [{"delta": {"content": char}, "finish_reason": None}]}
+        yield {"choices": [{"delta": {}, "finish_reason": self.finish}]}
 
 
 def model_with(llama: FakeLlama) -> OpenAIChatModel:
@@ -58,7 +105,9 @@ def test_a_request_reaches_llama_in_the_llama_cpp_form() -> None:
     completion = model_with(llama).complete(request())
     assert completion.text == '{"answer": "yes"}'
     assert completion.model == local.MODEL_ID
-    assert completion.prompt_tokens == 100
+    # Counted from the tokens the model evaluated: the prompt, then what it generated.
+    assert completion.prompt_tokens == len("<user>Is it?</><assistant>")
+    assert completion.completion_tokens == len('{"answer": "yes"}')
     (call,) = llama.calls
     # The grammar is built here (llama-cpp-python's own conversion mis-escapes quotes).
     assert call["grammar"]._grammar == local.grammar_text(SCHEMA) and "response_format" not in call
@@ -111,6 +160,111 @@ def test_a_cut_off_answer_keeps_its_finish_reason() -> None:
 def test_a_prompt_past_the_context_window_is_a_clear_permanent_error() -> None:
     with pytest.raises(PermanentModelError, match="exceed context window"):
         model_with(FakeLlama()).complete(request("x" * 20_000))
+
+
+def prefixed(task: str, shared: int = 2) -> CompletionRequest:
+    article = "<article>" + "An article. " * 50 + "</article>"
+    messages = [
+        {"role": "system", "content": "You read articles."},
+        {"role": "user", "content": article},
+        {"role": "user", "content": task},
+    ]
+    return CompletionRequest(messages=messages, schema=SCHEMA, shared_prefix=shared)
+
+
+def test_a_shared_prefix_is_evaluated_once_and_restored_for_each_request() -> None:
+    llama = FakeLlama()
+    model = model_with(llama)
+    first = model.complete(prefixed("Who?"))
+    evaluated_first = llama.evaluated
+    second = model.complete(prefixed("What does she want?"))
+    # The prefix was evaluated once (with its one-token completion); the second request
+    # evaluated only its own task message.
+    assert llama.evaluated - evaluated_first < 60
+    assert second.cached_tokens > 600 and first.cached_tokens == second.cached_tokens
+    assert second.prompt_tokens > second.cached_tokens
+    # Each request starts from the saved state, not from what the one before left.
+    assert llama.loads == 2 and llama.resets == 1
+
+
+def test_the_same_request_gives_the_same_reply_from_a_cold_or_warm_prefix() -> None:
+    llama = FakeLlama()
+    model = model_with(llama)
+    model.complete(prefixed("Who?"))
+    warm = llama.calls[-1]["messages"]
+    local._models.clear()  # a new process: nothing cached
+    cold_llama = FakeLlama()
+    model_with(cold_llama).complete(prefixed("Who?"))
+    assert cold_llama.calls[-1]["messages"] == warm
+    assert cold_llama.input_ids == llama.input_ids
+
+
+def test_requests_without_a_shared_prefix_still_start_from_scratch() -> None:
+    llama = FakeLlama()
+    model = model_with(llama)
+    model.complete(prefixed("Who?"))
+    model.complete(prefixed("Who?", shared=0))
+    assert llama.resets == 2 and llama.calls[-1]["resets_before"] == 2
+    assert llama.calls[-1]["messages"] == prefixed("Who?").messages
+
+
+def test_the_shared_prefix_travels_only_to_the_embedded_model() -> None:
+    profile = load_settings().profile("local")
+    assert OpenAIChatModel(profile).request_kwargs(prefixed("x"))["extra_body"] == {
+        "summarize_shared_prefix": 2
+    }
+    hosted = load_settings().profile("gpt-4o-mini")
+    assert "extra_body" not in OpenAIChatModel(hosted).request_kwargs(prefixed("x"))
+
+
+def test_a_cancelled_request_stops_generating_within_a_token() -> None:
+    import threading
+
+    cancel = threading.Event()
+    llama = FakeLlama(reply="x" * 10_000)
+    real_stream = llama._stream
+
+    def stream(reply: str) -> Iterator[dict[str, Any]]:
+        for n, chunk in enumerate(real_stream(reply)):
+            if n == 5:
+                cancel.set()  # Ctrl-C arrives mid-generation
+            yield chunk
+
+    llama._stream = stream  # type: ignore[method-assign]
+    transport = local.LocalTransport(llama_factory=lambda **_: llama)
+    body = json.dumps({"messages": [{"role": "user", "content": "go"}]}).encode()
+    response = transport.serve("POST", "/v1/chat/completions", body, cancel)
+    assert response.status_code == 499
+    assert llama.generated <= 6
+
+
+async def test_cancelling_the_task_stops_the_embedded_model() -> None:
+    import asyncio
+    import threading
+
+    started = threading.Event()
+    llama = FakeLlama(reply="x" * 100_000)
+    real_stream = llama._stream
+
+    def slow(reply: str) -> Iterator[dict[str, Any]]:
+        import time
+
+        for chunk in real_stream(reply):
+            started.set()
+            time.sleep(0.001)
+            yield chunk
+
+    llama._stream = slow  # type: ignore[method-assign]
+    model = model_with(llama)
+    task = asyncio.create_task(model.acomplete(request()))
+    await asyncio.to_thread(started.wait, 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(0.1)
+    stopped_at = llama.generated
+    await asyncio.sleep(0.1)
+    assert llama.generated == stopped_at < 100_000
 
 
 async def test_the_async_path_serves_the_same_answer() -> None:
@@ -214,7 +368,7 @@ def test_shared_models_are_closed_at_exit() -> None:
             self.closed = True
 
     llama = Closable()
-    local.LocalTransport(llama_factory=lambda **_: llama)._llama()
+    local.LocalTransport(llama_factory=lambda **_: llama)._shared()
     local._close_shared_models()
     assert llama.closed
     assert not local._models
