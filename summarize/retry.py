@@ -9,7 +9,9 @@ Two different things go wrong with a model call, and each has one home here:
 * **Invalid output** (not JSON, breaks the schema, cut off at the token limit, a refusal): the
   error is fed back to the model and the call made again (``Reasker``), at most
   ``profile.max_attempts`` times; then ``InvalidOutputError`` with the attempts, the last output
-  and the usage so far. A cut-off answer is asked again with a larger output budget.
+  and the usage so far. A cut-off answer is asked again with a larger output budget. Every
+  re-ask is fitted into ``profile.context_window``: the bad answer shown back to the model is
+  trimmed, or left out, and the output budget capped, so that prompt plus output fit.
 
 Waiting goes through ``sleep`` / ``asleep`` below, which tests patch to zero.
 """
@@ -21,8 +23,10 @@ import json
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Generic, TypeVar
 
+import tiktoken
 from pydantic import ValidationError
 from tenacity import (
     AsyncRetrying,
@@ -34,6 +38,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from summarize.chunking import count_tokens, get_encoding
 from summarize.config import ModelProfile
 from summarize.errors import InvalidOutputError, ModelUnavailableError, TransientModelError
 from summarize.models import ChatModel, Completion, CompletionRequest
@@ -51,6 +56,17 @@ __all__ = [
 T = TypeVar("T")
 
 _MAX_WAIT = 60.0
+
+# Re-asks are budgeted like the pipeline's chunks: token counts are cl100k estimates and the
+# model's own tokenizer differs, so a tenth of the window is kept in reserve, and each message
+# costs a few tokens of chat formatting beyond its content.
+_TOKEN_MARGIN = 0.10
+_MESSAGE_TOKENS = 8
+# Below this output budget no briefing fits: the re-ask then drops the bad answer entirely.
+_MIN_OUTPUT_TOKENS = 256
+# A tail of the bad answer shorter than this shows the model too little to be worth sending.
+_MIN_ANSWER_TOKENS = 32
+_MAX_ANSWER_CHARS = 4000
 
 
 def sleep(seconds: float) -> None:
@@ -85,7 +101,7 @@ def _policy(profile: ModelProfile) -> dict[str, Any]:
 def _exhausted(
     profile: ModelProfile, exc: TransientModelError, attempts: int
 ) -> ModelUnavailableError:
-    message = str(exc).split(" (profile ")[0]
+    message = exc.message
     return ModelUnavailableError(
         f"gave up after {attempts} attempt{'s' * (attempts != 1)}: {message}",
         attempts=attempts,
@@ -162,16 +178,17 @@ class Reasker(Generic[T]):
         self.attempts = 0
         self._base = request
         self._messages = list(request.messages)
-        self._max_tokens = request.max_tokens or profile.max_output_tokens
+        self._first_max_tokens = request.max_tokens or profile.max_output_tokens
+        # What the next attempt should get (it grows after a cut-off answer), and what it does
+        # get once the context window has had its say.
+        self._wanted_max_tokens = self._first_max_tokens
+        self._max_tokens = self._first_max_tokens
         self.last_output = ""
 
     def request(self) -> CompletionRequest:
-        return CompletionRequest(
-            messages=list(self._messages),
-            schema=self._base.schema,
-            schema_name=self._base.schema_name,
-            max_tokens=self._max_tokens,
-        )
+        # replace(), not a new CompletionRequest: every other field of the caller's request
+        # (schema, shared prefix, whatever is added later) carries over to the re-asks.
+        return replace(self._base, messages=list(self._messages), max_tokens=self._max_tokens)
 
     def accept(self, completion: Completion) -> T | None:
         self.attempts += 1
@@ -181,6 +198,7 @@ class Reasker(Generic[T]):
                 calls=1,
                 prompt_tokens=completion.prompt_tokens,
                 completion_tokens=completion.completion_tokens,
+                cached_tokens=completion.cached_tokens,
                 seconds=completion.seconds,
             )
         )
@@ -192,9 +210,10 @@ class Reasker(Generic[T]):
                 "Reply with the JSON object only."
             )
         elif completion.finish_reason == "length":
-            # Ask again with room to finish, within what the context window allows.
-            self._max_tokens = min(
-                self._max_tokens * 2, max(self._max_tokens, self.profile.context_window // 2)
+            # Ask again with room to finish; _reask() caps this to what the window allows.
+            self._wanted_max_tokens = min(
+                self._wanted_max_tokens * 2,
+                max(self._wanted_max_tokens, self.profile.context_window // 2),
             )
             feedback = (
                 "Your answer was cut off before the JSON was complete. Reply again with the "
@@ -218,13 +237,54 @@ class Reasker(Generic[T]):
                 profile=self.profile.name,
                 base_url=self.profile.endpoint,
             )
-        # Keep the conversation short: the original request, the bad answer (trimmed), feedback.
-        self._messages = [
-            *self._base.messages,
-            {"role": "assistant", "content": self.last_output[-4000:]},
-            {"role": "user", "content": feedback},
-        ]
+        self._messages, self._max_tokens = self._reask(feedback)
         return None
+
+    def _reask(self, feedback: str) -> tuple[list[dict[str, str]], int]:
+        """The next attempt's messages and output budget, fitted into the context window.
+
+        The conversation stays short: the original request, the end of the bad answer, the
+        feedback. The original request and the feedback always go. The first attempt's output
+        budget is kept free (unless the window cannot hold it); the bad answer gets the room
+        left beside it, trimmed or dropped; the output budget then takes what remains, up to
+        what a cut-off answer asked for. A local server refuses outright a request whose prompt
+        and ``max_tokens`` overflow its window.
+        """
+        encoding = get_encoding(self.profile.model)
+        limit = int(self.profile.context_window * (1 - _TOKEN_MARGIN))
+        reply = {"role": "user", "content": feedback}
+        without_answer = [*self._base.messages, reply]
+        room = limit - _prompt_tokens(without_answer, encoding)
+        if room < _MIN_OUTPUT_TOKENS:
+            # Not even the original request and a minimal answer fit the estimate. Asking for
+            # less would only get another cut-off answer; the first attempt did go through, so
+            # the model's own count may leave the room the estimate does not.
+            return without_answer, min(self._wanted_max_tokens, _MIN_OUTPUT_TOKENS)
+        answer_room = room - min(self._first_max_tokens, room) - _MESSAGE_TOKENS
+        messages = without_answer
+        if answer_room >= _MIN_ANSWER_TOKENS:
+            # The end of a cut-off answer shows where it broke off.
+            answer = _tail(self.last_output[-_MAX_ANSWER_CHARS:], answer_room, encoding)
+            messages = [*self._base.messages, {"role": "assistant", "content": answer}, reply]
+        return messages, min(self._wanted_max_tokens, limit - _prompt_tokens(messages, encoding))
+
+
+def _prompt_tokens(messages: list[dict[str, str]], encoding: tiktoken.Encoding) -> int:
+    return sum(count_tokens(m["content"], encoding) + _MESSAGE_TOKENS for m in messages)
+
+
+def _tail(text: str, max_tokens: int, encoding: tiktoken.Encoding) -> str:
+    """The longest end of ``text`` that counts at most ``max_tokens`` tokens."""
+    if count_tokens(text, encoding) <= max_tokens:
+        return text
+    fits, too_long = 0, len(text)  # lengths of tails, in characters
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        if count_tokens(text[len(text) - middle :], encoding) <= max_tokens:
+            fits = middle
+        else:
+            too_long = middle
+    return text[len(text) - fits :]
 
 
 def run_reasker(model: ChatModel, reasker: Reasker[T]) -> T:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 from pydantic import BaseModel
 
+from summarize.chunking import count_tokens, get_encoding
 from summarize.errors import (
     InvalidOutputError,
     ModelUnavailableError,
@@ -105,6 +108,89 @@ def test_cut_off_output_is_reasked_with_a_larger_budget() -> None:
     assert first.max_tokens == model.profile.max_output_tokens
     assert second.max_tokens is not None and second.max_tokens > first.max_tokens
     assert "cut off" in second.messages[-1]["content"]
+
+
+def tokens_asked(request: CompletionRequest) -> int:
+    """Prompt plus output budget, counted as the re-ask budget counts them (8 tokens of chat
+    formatting per message)."""
+    encoding = get_encoding()
+    prompt = sum(count_tokens(m["content"], encoding) + 8 for m in request.messages)
+    return prompt + (request.max_tokens or 0)
+
+
+def request_of(tokens: int) -> CompletionRequest:
+    return CompletionRequest(messages=[{"role": "user", "content": "word " * tokens}])
+
+
+# A cut-off answer of about 1,500 tokens, more than a small window can take back.
+CUT_OFF = Completion(text='{"summary": "' + "the council voted " * 500, finish_reason="length")
+WINDOW = 2048
+WITHIN_MARGIN = int(WINDOW * 0.9)  # cl100k counts only estimate the model's tokenizer
+
+
+def small_window_model() -> FakeModel:
+    return FakeModel(CUT_OFF, '{"value": 2}', context_window=WINDOW, max_output_tokens=512)
+
+
+def test_a_reask_after_a_cut_off_answer_fits_the_context_window() -> None:
+    model = small_window_model()
+    request = request_of(700)
+    assert run_reasker(model, Reasker(model.profile, request, parse)) == Answer(value=2)
+    first, second = model.history
+    assert tokens_asked(second) <= WITHIN_MARGIN
+    assert first.max_tokens == 512
+    assert second.max_tokens is not None and second.max_tokens >= 512
+    answer = second.messages[1]
+    assert answer["role"] == "assistant"
+    assert 0 < len(answer["content"]) < 4000 and CUT_OFF.text.endswith(answer["content"])
+    assert second.messages[0] == request.messages[0] and "cut off" in second.messages[2]["content"]
+
+
+def test_a_reask_asks_for_less_output_only_when_the_window_forces_it() -> None:
+    model = small_window_model()
+    request = request_of(1400)  # the first attempt's 512 tokens no longer fit beside it
+    assert run_reasker(model, Reasker(model.profile, request, parse)) == Answer(value=2)
+    first, second = model.history
+    assert tokens_asked(first) > WITHIN_MARGIN
+    assert tokens_asked(second) <= WITHIN_MARGIN
+    assert second.max_tokens is not None and 256 <= second.max_tokens < 512
+    assert second.messages[0] == request.messages[0]
+    assert [m["role"] for m in second.messages] == ["user", "user"]  # feedback, no answer
+
+
+def test_a_reask_with_no_room_for_a_minimal_answer_sends_only_the_feedback() -> None:
+    model = small_window_model()
+    request = request_of(1700)  # no room left even for a minimal answer
+    assert run_reasker(model, Reasker(model.profile, request, parse)) == Answer(value=2)
+    second = model.history[1]
+    assert second.messages[0] == request.messages[0]
+    assert [m["role"] for m in second.messages] == ["user", "user"]
+    assert "cut off" in second.messages[1]["content"]
+    assert second.max_tokens == 256
+
+
+def test_a_reask_in_a_large_window_keeps_the_answer_and_the_doubled_budget() -> None:
+    model = FakeModel(CUT_OFF, '{"value": 2}', context_window=8192, max_output_tokens=1024)
+    assert run_reasker(model, Reasker(model.profile, REQUEST, parse)) == Answer(value=2)
+    second = model.history[1]
+    assert second.max_tokens == 2048
+    assert second.messages[1]["content"] == CUT_OFF.text[-4000:]
+
+
+@dataclass(frozen=True)
+class TaggedRequest(CompletionRequest):
+    tag: str = ""
+
+
+def test_a_reask_carries_over_every_field_of_the_original_request() -> None:
+    model = FakeModel("not json", '{"value": 2}')
+    request = TaggedRequest(
+        messages=REQUEST.messages, schema={"type": "object"}, schema_name="verdict", tag="kept"
+    )
+    run_reasker(model, Reasker(model.profile, request, parse))
+    second = model.history[1]
+    assert isinstance(second, TaggedRequest) and second.tag == "kept"
+    assert (second.schema, second.schema_name) == ({"type": "object"}, "verdict")
 
 
 def test_refusals_are_reasked() -> None:
