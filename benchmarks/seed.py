@@ -1,10 +1,12 @@
-"""Brief the seed article on a model profile (the embedded local model by default) and print
-what it cost: wall time, model calls, tokens, throughput and the share of verified quotes.
+"""Brief the seed article with both strategies, in one run, on one model profile (the embedded
+local model by default), and print what each cost and the ratio passes/single.
 
-    python benchmarks/seed.py [--model PROFILE] [--runs N]
+    python benchmarks/seed.py [--model PROFILE] [--strategies passes,single]
 
-Figures are measured in this run, on this machine; ratios (tokens per second, seconds per
-call, time to first briefing vs later ones) are what compare across machines.
+Per strategy: wall time, model calls, prompt tokens prefilled (evaluated) and reused from the
+shared prefix, completion tokens, and what the briefing holds. Figures are measured in this
+run, on this machine: compare the ratios, not the seconds, across machines. Run it alone on the
+machine (another model job halves its speed).
 """
 
 from __future__ import annotations
@@ -14,16 +16,30 @@ import resource
 import time
 from pathlib import Path
 
-from summarize import brief, load_settings
+from summarize import Briefing, brief, load_settings
 from summarize.pipeline import Pipeline
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "macron-trump-ukraine-talks.txt"
 
 
+def describe(name: str, briefing: Briefing, wall: float) -> str:
+    usage = briefing.usage
+    prefilled = usage.prompt_tokens - usage.cached_tokens
+    quotes = [q for p in briefing.positions for q in p.evidence]
+    holders = {p.actor for p in briefing.positions}
+    return (
+        f"{name:>7}: wall {wall:6.1f}s | calls {usage.calls:2d} | prefilled {prefilled:5d} "
+        f"+ reused {usage.cached_tokens:5d} prompt tokens | completion {usage.completion_tokens:4d}"
+        f" | actors {len(briefing.actors)}, positions {len(briefing.positions)} by "
+        f"{len(holders)}, questions {len(briefing.open_questions)} | quotes verified "
+        f"{sum(q.verified for q in quotes)}/{len(quotes)}"
+    )
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--model", default=None, help="profile name (default: the config's)")
-    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--strategies", default="passes,single")
     args = parser.parse_args()
     settings = load_settings()
     text = SEED.read_text(encoding="utf-8")
@@ -31,31 +47,17 @@ def main() -> None:
     print(
         f"profile: {pipeline.profile.name} ({pipeline.profile.model}, {pipeline.profile.endpoint})"
     )
-    print(f"article: {len(text):,} chars, {len(pipeline.plan(text).chunks)} chunk(s)")
-    walls = []
-    for run in range(1, args.runs + 1):
+    print(f"article: {len(text):,} chars, {len(pipeline.plan(text).chunks)} part(s)")
+    walls: dict[str, float] = {}
+    for strategy in args.strategies.split(","):
         started = time.monotonic()
-        briefing = brief(text, model=pipeline.model, config=settings)
-        wall = time.monotonic() - started
-        walls.append(wall)
-        usage = briefing.usage
-        quotes = [q for p in briefing.positions for q in p.evidence]
-        verified = sum(q.verified for q in quotes)
-        replaced = sum(q.replaced for q in quotes)
-        print(
-            f"run {run}: wall {wall:.1f}s | calls {usage.calls} | prompt {usage.prompt_tokens} "
-            f"+ completion {usage.completion_tokens} tokens | "
-            f"{usage.completion_tokens / wall:.1f} completion tokens/s | "
-            f"actors {len(briefing.actors)}, positions {len(briefing.positions)}, "
-            f"questions {len(briefing.open_questions)} | quotes verified {verified}/{len(quotes)}"
-            f" ({briefing.verified_share or 0:.0%}; {replaced} replaced by their sentence)"
-        )
-    if len(walls) > 1:
-        print(f"later runs / first run wall time: {sum(walls[1:]) / len(walls[1:]) / walls[0]:.2f}")
+        briefing = brief(text, model=pipeline.model, config=settings, strategy=strategy)  # type: ignore[arg-type]
+        walls[strategy] = time.monotonic() - started
+        print(describe(strategy, briefing, walls[strategy]), flush=True)
+    if {"passes", "single"} <= set(walls):
+        print(f"wall time passes/single: {walls['passes'] / walls['single']:.2f}x")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        f"peak RSS: {peak_mb:,.0f} MB ({peak_mb * 1024 * 1024 / len(text.encode()):,.0f}x article)"
-    )
+    print(f"peak RSS: {peak_mb:,.0f} MB")
 
 
 if __name__ == "__main__":

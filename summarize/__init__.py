@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from summarize.batch import BatchItem, BatchSummary, abrief_many, brief_many
-from summarize.config import ModelProfile, Settings, load_settings
+from summarize.config import ModelProfile, Settings, Strategy, load_settings
 from summarize.errors import (
     ConfigError,
     InputError,
@@ -80,15 +80,17 @@ def brief(
     config: Settings | str | Path | None = None,
     title: str | None = None,
     on_progress: ProgressCallback | None = None,
+    strategy: Strategy | None = None,
 ) -> Briefing:
     """Brief one article.
 
     ``model`` is a profile name (``"local"``, the default), a raw model id (``"gpt-4o-mini"``) or
     a ``ChatModel`` instance. ``config`` is a ``Settings`` object or the path of a
     ``summarize.toml``; by default the usual files and environment are read. Raises only
-    ``SummarizeError`` subclasses.
+    ``SummarizeError`` subclasses. ``strategy``: ``"passes"`` (several small calls, the
+    default) or ``"single"`` (one call per part), overriding the configuration.
     """
-    pipeline = Pipeline(model, settings=_settings(config))
+    pipeline = Pipeline(model, settings=_settings(config), strategy=strategy)
     try:
         return pipeline.run(text, title, on_progress)
     finally:
@@ -102,9 +104,10 @@ async def abrief(
     config: Settings | str | Path | None = None,
     title: str | None = None,
     on_progress: ProgressCallback | None = None,
+    strategy: Strategy | None = None,
 ) -> Briefing:
-    """The async twin of ``brief``: chunks of a long article are briefed concurrently."""
-    pipeline = Pipeline(model, settings=_settings(config))
+    """The async twin of ``brief``: its calls (passes, parts) run concurrently."""
+    pipeline = Pipeline(model, settings=_settings(config), strategy=strategy)
     try:
         return await pipeline.arun(text, title, on_progress)
     finally:

@@ -36,6 +36,14 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", help="A summarize.toml to read instead of the usual places."),
 ]
+StrategyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--strategy",
+        help="passes (several small calls; the default) or single (one call per part).",
+        case_sensitive=False,
+    ),
+]
 ModelOption = Annotated[
     str | None,
     typer.Option("--model", "-m", help="A profile name from the config, or a raw model id."),
@@ -52,8 +60,13 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _settings(config: Path | None, **overrides: Any) -> Settings:
-    return load_settings(config, **overrides)
+def _settings(config: Path | None, strategy: str | None = None, **overrides: Any) -> Settings:
+    settings = load_settings(config, **overrides)
+    if strategy is not None and strategy.lower() not in ("passes", "single"):
+        _fail(f"--strategy must be passes or single, not {strategy!r}", code=2)
+    if strategy is None:
+        return settings
+    return settings.with_strategy("single" if strategy.lower() == "single" else "passes")
 
 
 def _read_input(source: str) -> bytes:
@@ -93,7 +106,13 @@ def brief(
     ],
     model: ModelOption = None,
     output_format: Annotated[
-        str, typer.Option("--format", "-f", help="markdown or json.", case_sensitive=False)
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="markdown, json, or html (a page: the article beside, quotes highlighted).",
+            case_sensitive=False,
+        ),
     ] = "markdown",
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")
@@ -102,6 +121,7 @@ def brief(
         str | None, typer.Option(help="The article's title, if not in the text.")
     ] = None,
     config: ConfigOption = None,
+    strategy: StrategyOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
 ) -> None:
     """Brief one article."""
@@ -109,9 +129,9 @@ def brief(
     from summarize.pipeline import Progress as Step
 
     output_format = output_format.lower()
-    if output_format not in ("markdown", "json"):
-        _fail(f"--format must be markdown or json, not {output_format!r}", code=2)
-    settings = _settings(config)
+    if output_format not in ("markdown", "json", "html"):
+        _fail(f"--format must be markdown, json or html, not {output_format!r}", code=2)
+    settings = _settings(config, strategy)
     data = _read_input(source)
     pipeline = Pipeline(model, settings=settings)
     where = pipeline.profile.endpoint
@@ -134,7 +154,17 @@ def brief(
             briefing = pipeline.run(data, title, on_progress)
         finally:
             pipeline.close()
-    text = briefing.model_dump_json(indent=2) if output_format == "json" else briefing.to_markdown()
+    if output_format == "html":
+        from summarize.text import clean_article
+
+        # The offsets refer to the cleaned article, exactly as the pipeline cleaned it (HTML
+        # turned into text, whitespace tidied), never to the raw bytes of the file.
+        article = clean_article(data, max_chars=settings.max_article_chars)
+        text = briefing.to_html(article)
+    elif output_format == "json":
+        text = briefing.model_dump_json(indent=2)
+    else:
+        text = briefing.to_markdown()
     if out is not None:
         try:
             out.write_text(text + ("\n" if output_format == "json" else ""), encoding="utf-8")
@@ -162,6 +192,7 @@ def batch(
         bool, typer.Option("--retry-failed", help="Run again the items that failed before.")
     ] = False,
     config: ConfigOption = None,
+    strategy: StrategyOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
 ) -> None:
     """Brief many articles; every result is appended to --out as soon as it is done."""
@@ -171,7 +202,7 @@ def batch(
 
     from summarize.batch import BatchResult, BatchSummary, abrief_many, read_inputs
 
-    settings = _settings(config)
+    settings = _settings(config, strategy)
     items = read_inputs(source)
     progress = Progress(
         SpinnerColumn(),
@@ -271,6 +302,7 @@ def eval_command(
         typer.Option("--judge", help="Also grade each briefing with this profile (an LLM rubric)."),
     ] = None,
     config: ConfigOption = None,
+    strategy: StrategyOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
 ) -> None:
     """Score a model profile against hand-labelled reference briefings."""
@@ -291,7 +323,7 @@ def eval_command(
             base = load_results(baseline)
         except (OSError, ValueError) as exc:
             _fail(f"cannot read the baseline {baseline}: {str(exc).splitlines()[0]}")
-    settings = _settings(config)
+    settings = _settings(config, strategy)
     try:
         backend = get_similarity(similarity)
     except (ValueError, ImportError) as exc:

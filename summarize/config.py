@@ -5,8 +5,8 @@ Lowest to highest precedence:
 1. built-in defaults (the ``local`` profile: the embedded model, no key, no network);
 2. ``summarize.toml``: ``$SUMMARIZE_CONFIG`` if set, else the first of ``./summarize.toml`` and
    ``<user config dir>/summarize/summarize.toml``;
-3. environment: ``SUMMARIZE_MODEL``, ``SUMMARIZE_BASE_URL``, ``SUMMARIZE_API_KEY`` (falling back
-   to ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY``);
+3. environment: ``SUMMARIZE_MODEL``, ``SUMMARIZE_STRATEGY``, ``SUMMARIZE_BASE_URL``,
+   ``SUMMARIZE_API_KEY`` (falling back to ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY``);
 4. arguments (``brief(model=...)``, ``--model``).
 
 A *profile* names everything needed to talk to one model. ``--model`` takes a profile name or a
@@ -32,6 +32,7 @@ __all__ = [
     "LOCAL_PROFILE",
     "ModelProfile",
     "Settings",
+    "Strategy",
     "StructuredOutput",
     "load_settings",
 ]
@@ -49,6 +50,11 @@ StructuredOutput = Literal["json_schema", "json_object_schema", "json_object", "
 """
 
 Provider = Literal["openai", "azure", "local"]
+
+Strategy = Literal["passes", "single"]
+"""How a briefing is asked for: ``passes`` (the default) makes several small calls (actors;
+positions per actor over the sentences attribution found; open questions; summary);
+``single`` asks for the whole briefing in one call per part of the article."""
 
 LOCAL_PROFILE = "local"
 LOCAL_MODEL_ID = "qwen2.5-coder-1.5b-instruct-q4_k_m"
@@ -86,6 +92,7 @@ class ModelProfile(BaseModel):
     max_retries: int = Field(default=4, ge=0)  # retries on transient endpoint faults
     retry_budget_seconds: float = Field(default=180.0, gt=0)
     n_threads: int | None = None  # local model only
+    strategy: Strategy | None = None  # overrides the settings' strategy for this model
 
     @property
     def is_local(self) -> bool:
@@ -143,6 +150,7 @@ class Settings(BaseModel):
     prompts_dir: Path | None = None
     cache_dir: Path | None = None
     merge: Literal["deterministic", "model"] = "deterministic"
+    strategy: Strategy = "passes"
     # "sentences": where the endpoint enforces a schema, evidence must be one of the chunk's
     # sentences (a JSON Schema enum), so every quote is verbatim by construction.
     # "free": the model writes quotes, and grounding checks them afterwards.
@@ -150,6 +158,13 @@ class Settings(BaseModel):
     max_article_chars: int = Field(default=2_000_000, gt=0)
     concurrency: int = Field(default=4, ge=1)
     source: Path | None = Field(default=None, exclude=True)  # the TOML file read, if any
+
+    def with_strategy(self, strategy: Strategy | None) -> Settings:
+        """These settings with ``strategy`` for every model (an argument beats the file)."""
+        if strategy is None:
+            return self
+        models = {k: p.model_copy(update={"strategy": None}) for k, p in self.models.items()}
+        return self.model_copy(update={"strategy": strategy, "models": models})
 
     def profile(self, name_or_model: str | None = None) -> ModelProfile:
         """The profile for a name, or an ad-hoc OpenAI-style profile for a raw model id."""
@@ -230,7 +245,14 @@ def load_settings(
         data["model"] = env["SUMMARIZE_MODEL"]
     data.update({k: v for k, v in overrides.items() if v is not None})
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
+        # The environment and arguments beat the file, a profile's strategy included.
+        strategy = overrides.get("strategy") or env.get("SUMMARIZE_STRATEGY")
+        return (
+            settings.with_strategy(Settings.model_validate({"strategy": strategy}).strategy)
+            if strategy
+            else settings
+        )
     except ValidationError as exc:
         where = f"{config_path}: " if config_path else ""
         raise ConfigError(f"{where}{_describe(exc)}") from exc

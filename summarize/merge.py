@@ -1,7 +1,9 @@
-"""Combining partial briefings (one per chunk of a long article) into one, without a model.
+"""Combining the briefings of the parts of a long article into one, without a model.
 
-Also used on single-chunk briefings to tidy what a model returns: actors named twice become one,
-every position's actor is an actor of the list, duplicate positions and questions collapse.
+Also tidies a single part's briefing: actors named twice become one, every position's actor is
+an actor of the list, duplicate positions and questions collapse. Works on the briefing's own
+types (``Actor``, ``Position``, ``OpenQuestion``), whose lists have no bounds, so a merge of many
+parts never fails validation, and every position keeps its part and its quotes' offsets.
 Everything here is pure and deterministic.
 """
 
@@ -9,16 +11,26 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz
 
+from summarize.chunking import split_sentences
 from summarize.names import name_key, name_keys
 from summarize.schema import (
     MAX_ALIASES,
-    DraftActor,
+    Actor,
+    Briefing,
     DraftBriefing,
-    DraftOpenQuestion,
-    DraftPosition,
+    OpenQuestion,
+    Position,
+    Quote,
 )
 
-__all__ = ["canonical_actor", "merge_drafts", "tidy_draft"]
+__all__ = [
+    "canonical_actor",
+    "draft_to_briefing",
+    "merge_actors",
+    "merge_briefings",
+    "merge_drafts",
+    "tidy_draft",
+]
 
 # token_set_ratio at or above which two stances / questions say the same thing.
 _SAME_STANCE = 88.0
@@ -26,13 +38,18 @@ _SAME_QUESTION = 85.0
 _SUMMARY_SENTENCES = 6
 
 
-def _merge_actors(actors: list[DraftActor]) -> list[DraftActor]:
-    merged: list[DraftActor] = []
+def _keys(actor: Actor) -> set[str]:
+    return name_keys(actor.name, actor.aliases, person=actor.kind == "person")
+
+
+def merge_actors(actors: list[Actor]) -> list[Actor]:
+    """Actors that share a name, alias or (people) surname merged into one."""
+    merged: list[Actor] = []
     keys: list[set[str]] = []
     for actor in actors:
         if not actor.name.strip():
             continue
-        these = name_keys(actor.name, actor.aliases, person=actor.kind == "person")
+        these = _keys(actor)
         for i, existing in enumerate(merged):
             if these & keys[i]:
                 # Keep the fullest name; everything else becomes an alias.
@@ -42,8 +59,8 @@ def _merge_actors(actors: list[DraftActor]) -> list[DraftActor]:
                     a
                     for a in dict.fromkeys([*existing.aliases, *actor.aliases, *names])
                     if a != name and a.strip()
-                ][:MAX_ALIASES]  # duplicates merged: keep within the schema's bound
-                merged[i] = DraftActor(
+                ][:MAX_ALIASES]
+                merged[i] = Actor(
                     name=name,
                     aliases=aliases,
                     kind=existing.kind if existing.kind != "other" else actor.kind,
@@ -59,48 +76,57 @@ def _merge_actors(actors: list[DraftActor]) -> list[DraftActor]:
     return merged
 
 
-def canonical_actor(name: str, actors: list[DraftActor]) -> DraftActor | None:
+def canonical_actor(name: str, actors: list[Actor]) -> Actor | None:
     """The actor of ``actors`` that ``name`` refers to, if any."""
     wanted = name_keys(name)
     exact = name_key(name)
     for actor in actors:
-        if exact in name_keys(actor.name, actor.aliases, person=actor.kind == "person"):
+        if exact in _keys(actor):
             return actor
     for actor in actors:
-        if wanted & name_keys(actor.name, actor.aliases, person=actor.kind == "person"):
+        if wanted & _keys(actor):
             return actor
     return None
 
 
-def _merge_positions(
-    positions: list[DraftPosition], actors: list[DraftActor]
-) -> list[DraftPosition]:
-    merged: list[DraftPosition] = []
+def _quote_key(quote: Quote) -> object:
+    return (quote.start, quote.end) if quote.verified else quote.text.strip()
+
+
+def _merge_evidence(*lists: list[Quote]) -> list[Quote]:
+    seen: dict[object, Quote] = {}
+    for quote in (q for quotes in lists for q in quotes):
+        seen.setdefault(_quote_key(quote), quote)
+    return list(seen.values())
+
+
+def _merge_positions(positions: list[Position], actors: list[Actor]) -> list[Position]:
+    merged: list[Position] = []
     for position in positions:
         if not position.stance.strip() and not position.evidence:
             continue
         actor = canonical_actor(position.actor, actors)
         name = actor.name if actor is not None else position.actor.strip()
         if actor is None and name:
-            actors.append(DraftActor(name=name, aliases=[], kind="other", role=""))
+            actors.append(Actor(name=name, kind="other"))
         for i, existing in enumerate(merged):
             if existing.actor == name and (
                 fuzz.token_set_ratio(existing.stance, position.stance) >= _SAME_STANCE
             ):
-                evidence = list(dict.fromkeys([*existing.evidence, *position.evidence]))
+                evidence = _merge_evidence(existing.evidence, position.evidence)
                 merged[i] = existing.model_copy(update={"evidence": evidence})
                 break
         else:
             merged.append(
                 position.model_copy(
-                    update={"actor": name, "evidence": list(dict.fromkeys(position.evidence))}
+                    update={"actor": name, "evidence": _merge_evidence(position.evidence)}
                 )
             )
     return merged
 
 
-def _merge_questions(questions: list[DraftOpenQuestion]) -> list[DraftOpenQuestion]:
-    merged: list[DraftOpenQuestion] = []
+def _merge_questions(questions: list[OpenQuestion]) -> list[OpenQuestion]:
+    merged: list[OpenQuestion] = []
     for question in questions:
         if not question.question.strip():
             continue
@@ -114,8 +140,6 @@ def _merge_questions(questions: list[DraftOpenQuestion]) -> list[DraftOpenQuesti
 
 def _merge_summaries(summaries: list[str]) -> str:
     """The first part's summary, then the lead sentence of each later part, capped."""
-    from summarize.chunking import split_sentences
-
     sentences: list[str] = []
     for i, summary in enumerate(s.strip() for s in summaries):
         if not summary:
@@ -126,20 +150,50 @@ def _merge_summaries(summaries: list[str]) -> str:
     return " ".join(sentences[:_SUMMARY_SENTENCES])
 
 
-def tidy_draft(draft: DraftBriefing) -> DraftBriefing:
-    """One briefing, with duplicate actors, positions and questions collapsed."""
-    return merge_drafts([draft])
-
-
-def merge_drafts(drafts: list[DraftBriefing]) -> DraftBriefing:
-    """Partial briefings of consecutive chunks, merged into one briefing of the whole article."""
-    actors = _merge_actors([a for d in drafts for a in d.actors])
-    positions = _merge_positions([p for d in drafts for p in d.positions], actors)
-    return DraftBriefing(
-        summary=drafts[0].summary.strip()
-        if len(drafts) == 1
-        else _merge_summaries([d.summary for d in drafts]),
+def merge_briefings(parts: list[Briefing]) -> Briefing:
+    """The briefings of consecutive parts of an article, merged into one (a single part is
+    tidied). Usage is left to the caller, which knows every call made."""
+    actors = merge_actors([a for p in parts for a in p.actors])
+    positions = _merge_positions([x for p in parts for x in p.positions], actors)
+    return Briefing(
+        title=next((p.title for p in parts if p.title), None),
+        summary=parts[0].summary.strip()
+        if len(parts) == 1
+        else _merge_summaries([p.summary for p in parts]),
         actors=actors,
         positions=positions,
-        open_questions=_merge_questions([q for d in drafts for q in d.open_questions]),
+        open_questions=_merge_questions([q for p in parts for q in p.open_questions]),
     )
+
+
+def draft_to_briefing(draft: DraftBriefing, chunk: int | None = None) -> Briefing:
+    """A model's draft as a briefing whose quotes are not yet checked (``finish`` does it)."""
+    return Briefing(
+        summary=draft.summary.strip(),
+        actors=[Actor(**a.model_dump()) for a in draft.actors],
+        positions=[
+            Position(
+                actor=p.actor,
+                stance=p.stance.strip(),
+                evidence=[Quote(text=e) for e in p.evidence],
+                chunk=chunk,
+            )
+            for p in draft.positions
+        ],
+        open_questions=[
+            OpenQuestion(question=q.question.strip(), why_open=q.why_open.strip() or None)
+            for q in draft.open_questions
+        ],
+    )
+
+
+def merge_drafts(drafts: list[DraftBriefing]) -> Briefing:
+    """Drafts of consecutive parts, merged into one briefing (quotes not yet checked)."""
+    return merge_briefings(
+        [draft_to_briefing(d, i if len(drafts) > 1 else None) for i, d in enumerate(drafts)]
+    )
+
+
+def tidy_draft(draft: DraftBriefing) -> Briefing:
+    """One draft, with duplicate actors, positions and questions collapsed."""
+    return merge_drafts([draft])

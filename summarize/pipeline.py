@@ -1,165 +1,59 @@
-"""Article in, briefing out: clean -> chunk -> brief each chunk -> merge -> ground.
+"""Article in, briefing out: plan -> strategy -> finish.
 
-``Pipeline`` holds the pure steps; ``run`` and ``arun`` only differ in how model calls are made
-(one after another, or concurrently up to ``settings.concurrency``). An article that fits the
-profile's context window (minus the prompt and the output reserve) takes exactly one model call.
+* **plan** (no model): clean the article, split it into parts that fit the profile's context
+  window beside the strategy's prompts, analyse it (sentences, names, who holds which view:
+  ``summarize.attribution``) and build each part's shared prefix;
+* **strategy** (``summarize.strategies``): the model calls, ``passes`` or ``single``;
+* **finish** (``summarize.finish``): quotes checked against the article, prompt echoes and
+  duplicate views dropped, usage and time recorded.
+
+One async core, ``arun``; ``run`` drives it in an event loop of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
-import logging
-import re
+import concurrent.futures
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
-from rapidfuzz import fuzz
-
-from summarize.chunking import (
-    Chunk,
-    count_tokens,
-    get_encoding,
-    split_into_chunks,
-    split_sentences,
-)
+from summarize.chunking import get_encoding, split_into_chunks
 from summarize.config import ModelProfile, Settings, load_settings
-from summarize.errors import ConfigError
-from summarize.grounding import ArticleIndex, ground_evidence
-from summarize.merge import merge_drafts, tidy_draft
-from summarize.models import (
-    ChatModel,
-    CompletionRequest,
-    OpenAIChatModel,
-    aclose_model,
-    close_model,
-)
+from summarize.errors import ConfigError, SummarizeError
+from summarize.finish import finish
+from summarize.models import ChatModel, OpenAIChatModel, aclose_model, close_model
 from summarize.names import mentioned_names
+from summarize.passes.base import Caller, PartContext, Plan
 from summarize.prompts import Prompts
-from summarize.retry import Reasker, arun_reasker, parse_json_object, run_reasker
-from summarize.schema import (
-    MAX_ACTORS,
-    MAX_ALIASES,
-    MAX_EVIDENCE,
-    MAX_POSITIONS,
-    MAX_QUESTIONS,
-    Actor,
-    Briefing,
-    DraftBriefing,
-    OpenQuestion,
-    Position,
-    Usage,
-    strict_json_schema,
-)
+from summarize.schema import Briefing, Usage
+from summarize.strategies import Budget, Strategy, get_strategy
 from summarize.text import clean_article
 
-__all__ = ["Pipeline", "Progress", "ProgressCallback", "parse_draft", "resolve_model"]
+__all__ = ["Pipeline", "Plan", "Progress", "ProgressCallback", "resolve_model"]
+
+T = TypeVar("T")
 
 # Tokenizers differ between models (counts use cl100k); keep this share of the window spare.
 _TOKEN_MARGIN = 0.10
 _MIN_CHUNK_TOKENS = 256
-# OpenAI's strict mode limits enums of more than 250 strings; past that, quotes are free text.
-_MAX_SENTENCE_CHOICES = 250
-_MIN_QUOTE_WORDS = 4
 # Names listed beside each part as a checklist for the actors (small models skip people who
 # appear late in an article).
 _MAX_NAMES = 30
-# A stance or role this close (rapidfuzz ratio) to an example of the prompt is an echo of it.
-_ECHO_RATIO = 90
-_MIN_ECHO_WORDS = 4
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Progress:
-    """A step of the work, for progress bars: ``done`` of ``total`` calls finished."""
+    """A step of the work, for progress bars: ``done`` of ``total`` calls finished (``total``
+    grows as a strategy learns how many calls it needs). ``stage`` names the last call."""
 
-    stage: str  # "brief" | "merge"
+    stage: str  # "actors" | "positions" | "questions" | "summary" | "briefing"
     done: int
     total: int
 
 
 ProgressCallback = Callable[[Progress], None]
-
-_KINDS = {"person", "organization", "country", "group", "other"}
-_KIND_ALIASES = {
-    "organisation": "organization",
-    "org": "organization",
-    "nation": "country",
-    "state": "country",
-    "people": "group",
-    "company": "organization",
-    "government": "organization",
-    "institution": "organization",
-}
-
-
-def _coerce(data: dict[str, Any]) -> dict[str, Any]:
-    """Repair the harmless slips small models make before strict validation."""
-    for key, limit in (
-        ("actors", MAX_ACTORS),
-        ("positions", MAX_POSITIONS),
-        ("open_questions", MAX_QUESTIONS),
-    ):
-        if isinstance(data.get(key), list):
-            data[key] = data[key][:limit]
-    for actor in data.get("actors") or []:
-        if isinstance(actor, dict):
-            kind = str(actor.get("kind", "other")).strip().lower()
-            actor["kind"] = kind if kind in _KINDS else _KIND_ALIASES.get(kind, "other")
-            actor.setdefault("aliases", [])
-            actor.setdefault("role", "")
-            if isinstance(actor["aliases"], str):
-                actor["aliases"] = [actor["aliases"]] if actor["aliases"] else []
-            if isinstance(actor["aliases"], list):
-                actor["aliases"] = actor["aliases"][:MAX_ALIASES]
-    for position in data.get("positions") or []:
-        if isinstance(position, dict):
-            if isinstance(position.get("evidence"), str):
-                position["evidence"] = [position["evidence"]]
-            if isinstance(position.get("evidence"), list):
-                position["evidence"] = position["evidence"][:MAX_EVIDENCE]
-    for question in data.get("open_questions") or []:
-        if isinstance(question, dict):
-            question.setdefault("why_open", "")
-    if isinstance(data.get("open_questions"), list):
-        data["open_questions"] = [
-            {"question": q, "why_open": ""} if isinstance(q, str) else q
-            for q in data["open_questions"]
-        ]
-    return data
-
-
-def parse_draft(text: str) -> DraftBriefing:
-    """A model's reply as a ``DraftBriefing`` (raises ``ValueError``/``ValidationError``)."""
-    return DraftBriefing.model_validate(_coerce(parse_json_object(text)))
-
-
-def _one_view_per_quote(positions: list[Position]) -> list[Position]:
-    """One position per actor and set of verified quotes.
-
-    Small models repeat one sentence as the evidence of several stances of the same actor
-    ("Wants X", "Wants Y", "Wants Z", all backed by one quote): the quote cannot show them all.
-    Of such a group the stance closest in words to the quote is kept, in its place.
-    """
-    groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
-    for i, position in enumerate(positions):
-        quotes = tuple(sorted(q.text for q in position.evidence if q.verified))
-        if quotes:
-            groups.setdefault((position.actor, quotes), []).append(i)
-    dropped: set[int] = set()
-    for (actor, quotes), members in groups.items():
-        if len(members) < 2:
-            continue
-        said = " ".join(quotes)
-        best = max(members, key=lambda i: fuzz.token_set_ratio(positions[i].stance, said))
-        dropped.update(i for i in members if i != best)
-        log.info("kept 1 of %d positions of %s backed by the same quote", len(members), actor)
-    return [p for i, p in enumerate(positions) if i not in dropped]
 
 
 def resolve_model(model: str | ChatModel | None, settings: Settings) -> ChatModel:
@@ -173,15 +67,8 @@ def resolve_model(model: str | ChatModel | None, settings: Settings) -> ChatMode
     )
 
 
-@dataclass
-class Plan:
-    article: str
-    title: str | None
-    chunks: list[Chunk]
-
-
 class Pipeline:
-    """The steps of a briefing for one model and one configuration."""
+    """The steps of a briefing for one model, one configuration and one strategy."""
 
     def __init__(
         self,
@@ -189,6 +76,7 @@ class Pipeline:
         *,
         settings: Settings | None = None,
         prompts: Prompts | None = None,
+        strategy: str | None = None,
     ) -> None:
         self.settings = settings if settings is not None else load_settings()
         self.model = resolve_model(model, self.settings)
@@ -196,7 +84,9 @@ class Pipeline:
         self.owns_model = self.model is not model
         self.profile: ModelProfile = self.model.profile
         self.prompts = prompts if prompts is not None else Prompts(self.settings.prompts_dir)
-        self.schema = strict_json_schema(DraftBriefing)
+        self.strategy: Strategy = get_strategy(
+            strategy or self.profile.strategy or self.settings.strategy, self.settings
+        )
         self.encoding = get_encoding(self.profile.model)
 
     def close(self) -> None:
@@ -207,172 +97,47 @@ class Pipeline:
         if self.owns_model:
             await aclose_model(self.model)
 
-    @property
-    def schema_in_prompt(self) -> bool:
-        # Endpoints that cannot enforce a schema must read it.
-        return self.profile.structured_output in ("json_object", "none")
-
-    # --- planning ---------------------------------------------------------------------------
+    # --- plan -------------------------------------------------------------------------------
 
     def chunk_budget(self, title: str | None) -> int:
-        """Tokens of article that fit one call beside the prompt and the output reserve."""
-        empty = self.prompts.brief_messages(
-            "",
+        """Tokens of article that fit one call beside the strategy's prompts and output."""
+        budget = Budget(
             title=title,
-            part=9,
-            parts=9,
-            schema=self.schema,
-            schema_in_prompt=self.schema_in_prompt,
-            names=["Firstname Middlename Lastname-Lastname"] * _MAX_NAMES,
+            schema_in_prompt=self.profile.structured_output in ("json_object", "none"),
+            max_output_tokens=self.profile.max_output_tokens,
+            encoding=self.encoding,
         )
-        overhead = sum(count_tokens(m["content"], self.encoding) + 8 for m in empty)
+        overhead = self.strategy.overhead(self.prompts, budget)
         window = self.profile.context_window
-        budget = int(window * (1 - _TOKEN_MARGIN)) - overhead - self.profile.max_output_tokens
-        if budget < _MIN_CHUNK_TOKENS:
+        room = int(window * (1 - _TOKEN_MARGIN)) - overhead
+        if room < _MIN_CHUNK_TOKENS:
             raise ConfigError(
                 f"profile {self.profile.name!r}: a context window of {window} tokens leaves no "
-                f"room for the article (prompt {overhead}, "
-                f"output reserve {self.profile.max_output_tokens})"
+                f"room for the article beside the {self.strategy.name} strategy's prompts and "
+                f"output reserve ({overhead} tokens)"
             )
-        return budget
+        return room
 
     def plan(self, text: str | bytes, title: str | None = None) -> Plan:
         article = clean_article(text, max_chars=self.settings.max_article_chars)
         chunks = split_into_chunks(article, self.chunk_budget(title), encoding=self.encoding)
         return Plan(article=article, title=title, chunks=chunks)
 
-    def chunk_schema(self, chunk: Chunk) -> dict[str, Any]:
-        """The briefing schema for one chunk: evidence limited to its sentences when the
-        endpoint enforces schemas (``settings.evidence == "sentences"``)."""
-        if self.settings.evidence != "sentences" or self.profile.structured_output not in (
-            "json_schema",
-            "json_object_schema",
-        ):
-            return self.schema
-        sentences = [chunk.text[a:b] for a, b in split_sentences(chunk.text)]
-        choices = list(
-            dict.fromkeys(
-                s for s in sentences if len(s.split()) >= _MIN_QUOTE_WORDS and "\\" not in s
+    def contexts(self, plan: Plan) -> list[PartContext]:
+        parts = len(plan.chunks)
+        return [
+            PartContext(
+                plan=plan,
+                chunk=chunk,
+                names=mentioned_names(chunk.text, limit=_MAX_NAMES),
+                prefix=self.prompts.prefix_messages(
+                    chunk.text, title=plan.title, part=chunk.index + 1, parts=parts
+                ),
             )
-        )
-        if not choices or len(choices) > _MAX_SENTENCE_CHOICES:
-            return self.schema
-        schema = copy.deepcopy(self.schema)
-        evidence = schema["properties"]["positions"]["items"]["properties"]["evidence"]
-        evidence["items"] = {"type": "string", "enum": choices}
-        return schema
-
-    def chunk_reasker(self, plan: Plan, chunk: Chunk) -> Reasker[DraftBriefing]:
-        messages = self.prompts.brief_messages(
-            chunk.text,
-            title=plan.title,
-            part=chunk.index + 1,
-            parts=len(plan.chunks),
-            schema=self.schema,
-            schema_in_prompt=self.schema_in_prompt,
-            names=mentioned_names(chunk.text, limit=_MAX_NAMES),
-        )
-        request = CompletionRequest(
-            messages=messages, schema=self.chunk_schema(chunk), schema_name="briefing"
-        )
-        return Reasker(self.profile, request, parse_draft)
-
-    def merge_reasker(self, plan: Plan, drafts: list[DraftBriefing]) -> Reasker[DraftBriefing]:
-        messages = self.prompts.merge_messages(
-            [d.model_dump() for d in drafts],
-            title=plan.title,
-            schema=self.schema,
-            schema_in_prompt=self.schema_in_prompt,
-        )
-        request = CompletionRequest(messages=messages, schema=self.schema, schema_name="briefing")
-        return Reasker(self.profile, request, parse_draft)
-
-    # --- finishing --------------------------------------------------------------------------
-
-    @cached_property
-    def prompt_examples(self) -> list[str]:
-        """The quoted examples of the brief prompt ("for example ..."), to catch echoes."""
-        system = self.prompts.brief_messages("", schema=self.schema)[0]["content"]
-        quoted = re.findall(r"\"([^\"]+)\"", system)
-        return [q for q in quoted if len(q.split()) >= _MIN_ECHO_WORDS]
-
-    def echoes_prompt(self, text: str, article: str) -> bool:
-        """Whether ``text`` repeats one of the prompt's examples rather than the article.
-
-        Small models copy worked examples from their instructions into the answer: a stance
-        such as "Wants the bridge paid for by a fuel levy" in a briefing about Ukraine.
-        """
-        folded = article.casefold()
-        return any(
-            fuzz.ratio(text.casefold(), example.casefold()) >= _ECHO_RATIO
-            and example.casefold() not in folded
-            for example in self.prompt_examples
-        )
-
-    def finish(self, plan: Plan, draft: DraftBriefing, usage: Usage, started: float) -> Briefing:
-        """Check every evidence quote of the merged draft against the article, and drop what
-        the model copied from the prompt's examples instead of the article."""
-        index = ArticleIndex(plan.article)
-        positions = []
-        for p in draft.positions:
-            if self.echoes_prompt(p.stance, plan.article):
-                log.warning("dropped a position of %s that repeats the prompt's example", p.actor)
-                continue
-            evidence = ground_evidence(p.evidence, index)
-            positions.append(Position(actor=p.actor, stance=p.stance.strip(), evidence=evidence))
-        positions = _one_view_per_quote(positions)
-        actors = [
-            Actor(**a.model_dump())
-            if not self.echoes_prompt(a.role, plan.article)
-            else Actor(**a.model_dump(exclude={"role"}), role="")
-            for a in draft.actors
+            for chunk in plan.chunks
         ]
-        return Briefing(
-            title=plan.title,
-            summary=draft.summary.strip(),
-            actors=actors,
-            positions=positions,
-            open_questions=[
-                OpenQuestion(question=q.question.strip(), why_open=q.why_open.strip() or None)
-                for q in draft.open_questions
-            ],
-            usage=usage.model_copy(update={"seconds": round(time.monotonic() - started, 3)}),
-        )
 
-    def _total_usage(self, reaskers: list[Reasker[DraftBriefing]]) -> Usage:
-        usage = Usage(model=self.profile.model)
-        for reasker in reaskers:
-            usage = usage.add(reasker.usage)
-        return usage
-
-    # --- running ----------------------------------------------------------------------------
-
-    def _model_merges(self, plan: Plan) -> bool:
-        return len(plan.chunks) > 1 and self.settings.merge == "model"
-
-    def run(
-        self,
-        text: str | bytes,
-        title: str | None = None,
-        on_progress: ProgressCallback | None = None,
-    ) -> Briefing:
-        started = time.monotonic()
-        plan = self.plan(text, title)
-        total = len(plan.chunks) + self._model_merges(plan)
-        reaskers = [self.chunk_reasker(plan, chunk) for chunk in plan.chunks]
-        drafts = []
-        for reasker in reaskers:
-            drafts.append(run_reasker(self.model, reasker))
-            if on_progress:
-                on_progress(Progress("brief", len(drafts), total))
-        if self._model_merges(plan):
-            reaskers.append(self.merge_reasker(plan, drafts))
-            draft = tidy_draft(run_reasker(self.model, reaskers[-1]))
-            if on_progress:
-                on_progress(Progress("merge", total, total))
-        else:
-            draft = merge_drafts(drafts)
-        return self.finish(plan, draft, self._total_usage(reaskers), started)
+    # --- run --------------------------------------------------------------------------------
 
     async def arun(
         self,
@@ -382,26 +147,71 @@ class Pipeline:
     ) -> Briefing:
         started = time.monotonic()
         plan = self.plan(text, title)
-        total = len(plan.chunks) + self._model_merges(plan)
-        limit = asyncio.Semaphore(self.settings.concurrency)
-        reaskers = [self.chunk_reasker(plan, chunk) for chunk in plan.chunks]
-        done = 0
 
-        async def one(reasker: Reasker[DraftBriefing]) -> DraftBriefing:
-            nonlocal done
-            async with limit:
-                draft = await arun_reasker(self.model, reasker)
-            done += 1
-            if on_progress:
-                on_progress(Progress("brief", done, total))
-            return draft
+        def report(stage: str, done: int, total: int) -> None:
+            if on_progress is not None:
+                on_progress(Progress(stage, done, total))
 
-        drafts = list(await asyncio.gather(*(one(r) for r in reaskers)))
-        if self._model_merges(plan):
-            reaskers.append(self.merge_reasker(plan, drafts))
-            draft = tidy_draft(await arun_reasker(self.model, reaskers[-1]))
-            if on_progress:
-                on_progress(Progress("merge", total, total))
+        caller = Caller(
+            self.model,
+            self.prompts,
+            limit=asyncio.Semaphore(self.settings.concurrency),
+            on_progress=report,
+        )
+        try:
+            draft = await self.strategy.brief(caller, self.contexts(plan))
+        except BaseExceptionGroup as group:  # from the strategy's task groups
+            raise first_error(group) from None
+        briefing = finish(draft, plan.article)
+        usage = Usage(model=self.profile.model)
+        for one in caller.usage:
+            usage = usage.add(one)
+        usage = usage.model_copy(update={"seconds": round(time.monotonic() - started, 3)})
+        return briefing.model_copy(update={"title": plan.title, "usage": usage})
+
+    def run(
+        self,
+        text: str | bytes,
+        title: str | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> Briefing:
+        """``arun`` for synchronous callers."""
+        return run_sync(self._arun_and_release(text, title, on_progress))
+
+    async def _arun_and_release(
+        self, text: str | bytes, title: str | None, on_progress: ProgressCallback | None
+    ) -> Briefing:
+        try:
+            return await self.arun(text, title, on_progress)
+        finally:
+            # The async client belongs to this event loop, which ends with this call.
+            release = getattr(self.model, "release_async", None)
+            if callable(release):
+                await release()
+
+
+def first_error(group: BaseExceptionGroup[Any]) -> BaseException:
+    """The error that failed a task group: the first library error, else the first error."""
+    errors: list[BaseException] = []
+
+    def flatten(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                flatten(inner)
         else:
-            draft = merge_drafts(drafts)
-        return self.finish(plan, draft, self._total_usage(reaskers), started)
+            errors.append(exc)
+
+    flatten(group)
+    return next((e for e in errors if isinstance(e, SummarizeError)), errors[0])
+
+
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` to the end in an event loop of its own; from inside a running loop
+    (a notebook), in a worker thread. Ctrl-C cancels it, so model calls stop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        with asyncio.Runner() as runner:
+            return runner.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

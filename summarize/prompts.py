@@ -25,10 +25,25 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from summarize.errors import TemplateError
+from summarize.schema import (
+    MAX_ACTORS,
+    MAX_POSITIONS,
+    MAX_QUESTIONS,
+    MAX_STANCES,
+    MAX_SUMMARY_SENTENCES,
+    MIN_QUESTIONS,
+    MIN_SUMMARY_SENTENCES,
+)
 
-__all__ = ["BUILTIN_TEMPLATES", "Prompts", "neutralise_delimiters"]
+__all__ = ["BUILTIN_TEMPLATES", "EXAMPLES", "LIMITS", "Prompts", "neutralise_delimiters"]
 
 BUILTIN_TEMPLATES = (
+    "passes_system.j2",
+    "article.j2",
+    "actors_task.j2",
+    "positions_task.j2",
+    "questions_task.j2",
+    "summary_task.j2",
     "brief_system.j2",
     "brief_user.j2",
     "merge_system.j2",
@@ -37,12 +52,45 @@ BUILTIN_TEMPLATES = (
     "judge_user.j2",
 )
 
+# The worked examples the templates show, as variables: the same strings let the pipeline drop
+# a stance or role that a small model copied from its instructions (``finish.py``). Neutral on
+# purpose: no news story is about Eastport's bridge.
+EXAMPLES: dict[str, str] = {
+    "name": "Maria Lopez",
+    "surname": "Lopez",
+    "titled_name": "Mayor Lopez",
+    "role": "Mayor of Eastport; pushes for the new bridge",
+    "stance": "Wants the bridge paid for by a fuel levy rather than by property taxes.",
+    "generic_question": "What is the current status of the talks?",
+}
+
+# The bounds the templates state, from the constants the schemas enforce.
+LIMITS: dict[str, int] = {
+    "actors": MAX_ACTORS,
+    "positions": MAX_POSITIONS,
+    "stances": MAX_STANCES,
+    "min_questions": MIN_QUESTIONS,
+    "questions": MAX_QUESTIONS,
+    "min_summary_sentences": MIN_SUMMARY_SENTENCES,
+    "summary_sentences": MAX_SUMMARY_SENTENCES,
+}
+
 _DELIMITER = re.compile(r"<\s*/?\s*(article|partial_briefings|briefing)\s*>", re.IGNORECASE)
 
 
 def neutralise_delimiters(text: str) -> str:
     """``text`` with anything that looks like our delimiters defused (same length kept)."""
     return _DELIMITER.sub(lambda m: "[" + m.group(0)[1:-1] + "]", text)
+
+
+def _defused(value: Any) -> Any:
+    if isinstance(value, str):
+        return neutralise_delimiters(value)
+    if isinstance(value, list | tuple):
+        return [_defused(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _defused(v) for k, v in value.items()}
+    return value
 
 
 def _builtin_dir() -> Path:
@@ -116,6 +164,8 @@ class Prompts:
             "parts": parts,
             "schema": schema,
             "schema_in_prompt": schema_in_prompt,
+            "examples": EXAMPLES,
+            "limits": LIMITS,
         }
         return [
             {"role": "system", "content": self.render("brief_system.j2", **variables)},
@@ -126,6 +176,45 @@ class Prompts:
                 ),
             },
         ]
+
+    def prefix_messages(
+        self, article: str, *, title: str | None = None, part: int = 1, parts: int = 1
+    ) -> list[dict[str, str]]:
+        """The two messages every pass about one article (or one part of it) starts with:
+        the same system text and the same article block, so the prefix can be cached."""
+        return [
+            {"role": "system", "content": self.render("passes_system.j2")},
+            {
+                "role": "user",
+                "content": self.render(
+                    "article.j2",
+                    article=neutralise_delimiters(article),
+                    title=neutralise_delimiters(title) if title else None,
+                    part=part,
+                    parts=parts,
+                ),
+            },
+        ]
+
+    def task_message(
+        self,
+        template: str,
+        *,
+        schema: dict[str, Any] | None = None,
+        schema_in_prompt: bool = False,
+        **variables: Any,
+    ) -> dict[str, str]:
+        """The message of one pass's task, which follows the shared prefix. Strings from the
+        article (names, sentences) are defused like the article itself."""
+        content = self.render(
+            template,
+            schema=schema,
+            schema_in_prompt=schema_in_prompt,
+            examples=EXAMPLES,
+            limits=LIMITS,
+            **_defused(variables),
+        )
+        return {"role": "user", "content": content}
 
     def merge_messages(
         self,

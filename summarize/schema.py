@@ -28,6 +28,7 @@ __all__ = [
     "OpenQuestion",
     "Position",
     "Quote",
+    "Strict",
     "Usage",
     "briefing_json_schema",
     "strict_json_schema",
@@ -46,13 +47,17 @@ MAX_ALIASES = 4
 MAX_POSITIONS = 12
 MAX_EVIDENCE = 2
 MAX_QUESTIONS = 6
+MIN_QUESTIONS = 3
+MAX_STANCES = 3  # per actor, in the positions pass
+MIN_SUMMARY_SENTENCES = 3
+MAX_SUMMARY_SENTENCES = 5
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class DraftActor(_Strict):
+class DraftActor(Strict):
     name: str = Field(description="Full name as the article gives it, e.g. 'Emmanuel Macron'.")
     aliases: list[str] = Field(
         max_length=MAX_ALIASES,
@@ -62,7 +67,7 @@ class DraftActor(_Strict):
     role: str = Field(description="Who the actor is in this story, in a few words.")
 
 
-class DraftPosition(_Strict):
+class DraftPosition(Strict):
     actor: str = Field(description="Name of an actor from the actors list.")
     evidence: list[str] = Field(
         max_length=MAX_EVIDENCE,
@@ -75,12 +80,12 @@ class DraftPosition(_Strict):
     )
 
 
-class DraftOpenQuestion(_Strict):
+class DraftOpenQuestion(Strict):
     question: str = Field(description="A question the article leaves unresolved.")
     why_open: str = Field(description="Why it is still open, in one sentence.")
 
 
-class DraftBriefing(_Strict):
+class DraftBriefing(Strict):
     summary: str = Field(description="3 to 5 sentences: what happened and why it matters.")
     # minItems is asked of the model (a grammar enforces it), not validated: an article with
     # no open question is possible, and it keeps "list no actors" injections from working.
@@ -124,6 +129,7 @@ class Position(BaseModel):
     actor: str
     stance: str
     evidence: list[Quote] = Field(default_factory=list)
+    chunk: int | None = None  # the part of a long article it came from (0-based), if split
 
 
 class OpenQuestion(BaseModel):
@@ -136,6 +142,9 @@ class Usage(BaseModel):
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # Prompt tokens reused from a cached prefix (the article block the passes share): the
+    # embedded model's saved state, or a hosted endpoint's prompt cache. Part of prompt_tokens.
+    cached_tokens: int = 0
     seconds: float = 0.0
 
     def add(self, other: Usage) -> Usage:
@@ -144,6 +153,7 @@ class Usage(BaseModel):
             calls=self.calls + other.calls,
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
+            cached_tokens=self.cached_tokens + other.cached_tokens,
             seconds=self.seconds + other.seconds,
         )
 
@@ -171,6 +181,14 @@ class Briefing(BaseModel):
         from summarize.render import briefing_to_markdown
 
         return briefing_to_markdown(self)
+
+    def to_html(self, article: str) -> str:
+        """A self-contained page: this briefing beside ``article``, every verified quote
+        highlighted. ``article`` is the cleaned text the offsets refer to
+        (``summarize.text.clean_article`` of the input)."""
+        from summarize.html import briefing_to_html
+
+        return briefing_to_html(self, article)
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:

@@ -27,6 +27,7 @@ import contextlib
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -216,19 +217,40 @@ _SENTENCE = re.compile(r"[^.!?\n]{20,}?[.!?]")
 
 
 def echo_briefing(request: dict[str, Any]) -> Behaviour:
-    """A schema-valid draft briefing whose one quote is the article's first sentence."""
+    """A schema-valid answer whose one quote is the article's first sentence: a whole draft
+    briefing, or the answer of whichever pass asked (told by the schema's fields)."""
     text = "\n".join(str(m.get("content", "")) for m in request.get("messages", []))
     match = _ARTICLE.search(text)
     article = match.group(1) if match else text
     sentence = _SENTENCE.search(article)
     quote = sentence.group(0).strip() if sentence else article.strip()[:80]
+    author = {"name": "The Author", "aliases": [], "kind": "person", "role": "writer"}
+    word = re.search(r"\b[A-Z][a-z]+", quote[1:])
+    question = {"question": f"What will {word.group(0) if word else 'it'} do?", "why_open": "-"}
+    answers: dict[str, dict[str, Any]] = {
+        "summary": {"summary": f"The article begins: {quote}"},
+        "actors": {"actors": [author]},
+        "positions": {"positions": [{"evidence": [1], "stance": "Reports the news."}]},
+        "open_questions": {"open_questions": [question] * 3},
+    }
+    fields = set(_schema(request).get("properties", {}))
+    if len(fields) == 1 and fields <= set(answers):
+        return Reply(answers[fields.pop()])
     draft = {
         "summary": f"The article begins: {quote}",
-        "actors": [{"name": "The Author", "aliases": [], "kind": "person", "role": "writer"}],
+        "actors": [author],
         "positions": [{"actor": "The Author", "evidence": [quote], "stance": "Reports the news."}],
         "open_questions": [{"question": "What happens next?", "why_open": "Not said."}],
     }
     return Reply(draft)
+
+
+def _schema(request: dict[str, Any]) -> dict[str, Any]:
+    response_format = request.get("response_format") or {}
+    schema = response_format.get("schema") or (response_format.get("json_schema") or {}).get(
+        "schema"
+    )
+    return schema if isinstance(schema, dict) else {}
 
 
 # --- the server -----------------------------------------------------------------------------
@@ -240,6 +262,13 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]  # lower-case names; authorization and api-key values are "***"
     body: dict[str, Any] | None
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up (a cancelled call) is no server fault worth a traceback.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -312,7 +341,7 @@ class FaultServer:
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"server_ref": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = _QuietServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 

@@ -40,6 +40,7 @@ def _isolated_config(
     for var in (
         "SUMMARIZE_CONFIG",
         "SUMMARIZE_MODEL",
+        "SUMMARIZE_STRATEGY",
         "SUMMARIZE_BASE_URL",
         "SUMMARIZE_API_KEY",
         "OPENAI_API_KEY",

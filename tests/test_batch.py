@@ -46,7 +46,9 @@ def test_every_item_gets_one_line_and_failures_do_not_stop_the_batch(tmp_path: P
     items.insert(2, ("empty", "   "))
     model = FakeModel(default=draft)
     out = tmp_path / "results.jsonl"
-    summary = brief_many(items, out=out, model=model, config=Settings(), concurrency=3)
+    summary = brief_many(
+        items, out=out, model=model, config=Settings(strategy="single"), concurrency=3
+    )
     assert (summary.done, summary.failed, summary.skipped) == (6, 1, 0)
     assert summary.errors == {"InputError": 1}
     records = {r["id"]: r for r in lines(out)}
@@ -60,11 +62,13 @@ def test_every_item_gets_one_line_and_failures_do_not_stop_the_batch(tmp_path: P
 def test_a_rerun_skips_what_is_done_and_drops_a_torn_line(tmp_path: Path) -> None:
     items = [(f"c{i}", ARTICLE.format(city=f"C{i}")) for i in range(5)]
     out = tmp_path / "results.jsonl"
-    brief_many(items[:3], out=out, model=FakeModel(default=draft), config=Settings())
+    brief_many(
+        items[:3], out=out, model=FakeModel(default=draft), config=Settings(strategy="single")
+    )
     with out.open("a") as handle:
         handle.write('{"id": "c3", "ok": tr')  # killed mid-write
     model = FakeModel(default=draft)
-    summary = brief_many(items, out=out, model=model, config=Settings())
+    summary = brief_many(items, out=out, model=model, config=Settings(strategy="single"))
     assert (summary.done, summary.skipped) == (2, 3)
     assert len(model.history) == 2
     assert sorted(r["id"] for r in lines(out)) == ["c0", "c1", "c2", "c3", "c4"]  # type: ignore[type-var]
@@ -74,12 +78,20 @@ def test_failures_are_skipped_on_rerun_unless_retried(tmp_path: Path) -> None:
     items = [("a", ARTICLE.format(city="A")), ("b", ARTICLE.format(city="B"))]
     out = tmp_path / "results.jsonl"
     failing = FakeModel(draft, PermanentModelError("HTTP 401, the API key was rejected"))
-    first = brief_many(items, out=out, model=failing, config=Settings(), concurrency=1)
+    first = brief_many(
+        items, out=out, model=failing, config=Settings(strategy="single"), concurrency=1
+    )
     assert (first.done, first.failed) == (1, 1)
-    again = brief_many(items, out=out, model=FakeModel(default=draft), config=Settings())
+    again = brief_many(
+        items, out=out, model=FakeModel(default=draft), config=Settings(strategy="single")
+    )
     assert (again.done, again.skipped) == (0, 2)
     retried = brief_many(
-        items, out=out, model=FakeModel(default=draft), config=Settings(), retry_failed=True
+        items,
+        out=out,
+        model=FakeModel(default=draft),
+        config=Settings(strategy="single"),
+        retry_failed=True,
     )
     assert (retried.done, retried.skipped) == (1, 1)
     assert sorted((r["id"], r["ok"]) for r in lines(out)) == [("a", True), ("b", True)]  # type: ignore[type-var]
@@ -97,7 +109,13 @@ async def test_cancelling_keeps_what_finished(tmp_path: Path) -> None:
     items = [BatchItem(id=f"c{i}", text=ARTICLE.format(city=f"City{i}")) for i in range(4)]
     out = tmp_path / "results.jsonl"
     task = asyncio.create_task(
-        abrief_many(items, out=out, model=Slow(default=draft), config=Settings(), concurrency=4)
+        abrief_many(
+            items,
+            out=out,
+            model=Slow(default=draft),
+            config=Settings(strategy="single"),
+            concurrency=4,
+        )
     )
     while not out.exists() or not out.read_text():
         await asyncio.sleep(0.01)
@@ -148,7 +166,7 @@ def test_the_batch_command_summarises_and_fails_when_items_fail(
     (docs / "3.txt").write_bytes(b"\x00\x01binary")
     out = tmp_path / "out.jsonl"
     with pytest.raises(SystemExit) as info:
-        main(["batch", str(docs), "--out", str(out), "--quiet"])
+        main(["batch", str(docs), "--out", str(out), "--quiet", "--strategy", "single"])
     err = capsys.readouterr().err
     assert info.value.code == 1
     assert "3 done, 1 failed, 0 skipped" in err and "InputError x1" in err

@@ -39,6 +39,8 @@ def draft() -> DraftBriefing:
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeModel:
+    # These tests are about the command line; the fake answers the single strategy's one call.
+    monkeypatch.setenv("SUMMARIZE_STRATEGY", "single")
     model = FakeModel(default=draft())
     original = summarize.pipeline.resolve_model
 
@@ -165,6 +167,7 @@ def test_brief_against_an_openai_style_endpoint_set_by_environment(
 
     with FaultServer() as server:
         monkeypatch.setenv("SUMMARIZE_BASE_URL", server.base_url)
+        monkeypatch.setenv("SUMMARIZE_STRATEGY", "single")
         monkeypatch.setenv("SUMMARIZE_API_KEY", "sk-test-endpoint-check")
         code, out, err = run(
             ["brief", str(SEED), "--model", "gpt-4o-mini", "--format", "json", "--quiet"], capsys

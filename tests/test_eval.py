@@ -232,7 +232,9 @@ def with_invented_quote(case: Case) -> DraftBriefing:
 
 
 def evaluate(dataset: Dataset, model: Any, **kwargs: Any) -> EvalResults:
-    return run_eval(dataset, model=model, settings=Settings(), similarity=LEXICAL, **kwargs)
+    return run_eval(
+        dataset, model=model, settings=Settings(strategy="single"), similarity=LEXICAL, **kwargs
+    )
 
 
 # --- 1. scores ------------------------------------------------------------------------------
@@ -282,7 +284,9 @@ def recorded_profile() -> ModelProfile:
 def test_record_then_replay_gives_the_same_scores_and_briefings(
     dataset: Dataset, tmp_path: Path
 ) -> None:
-    settings = Settings(model="recorded", models={"recorded": recorded_profile()})
+    settings = Settings(
+        strategy="single", model="recorded", models={"recorded": recorded_profile()}
+    )
     recordings = tmp_path / "recordings"
     model = answering(dataset, with_invented_quote, profile=recorded_profile())
     recorded = run_eval(
@@ -331,7 +335,13 @@ def test_record_without_a_folder_writes_beside_the_dataset(
     dataset: Dataset, dataset_dir: Path
 ) -> None:
     model = answering(dataset, profile=recorded_profile())
-    run_eval(dataset, model=model, settings=Settings(), mode="record", similarity=LEXICAL)
+    run_eval(
+        dataset,
+        model=model,
+        settings=Settings(strategy="single"),
+        mode="record",
+        similarity=LEXICAL,
+    )
     assert len(list((dataset_dir / ".recordings" / "recorded").glob("*.json"))) == 2
     assert [c.id for c in load_dataset(dataset_dir).cases] == CASE_IDS  # still loads
 
@@ -339,7 +349,9 @@ def test_record_without_a_folder_writes_beside_the_dataset(
 def test_replay_without_recordings_fails_each_case_without_raising(
     dataset: Dataset, tmp_path: Path
 ) -> None:
-    settings = Settings(model="recorded", models={"recorded": recorded_profile()})
+    settings = Settings(
+        strategy="single", model="recorded", models={"recorded": recorded_profile()}
+    )
     empty = tmp_path / "no-recordings"
     empty.mkdir()
     results = run_eval(
@@ -521,6 +533,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Any:
     """A FaultServer echoing a poor (but valid and grounded) briefing; the CLI points at it."""
     with FaultServer(default=Respond(echo_briefing)) as fault_server:
         monkeypatch.setenv("SUMMARIZE_BASE_URL", fault_server.base_url)
+        monkeypatch.setenv("SUMMARIZE_STRATEGY", "single")
         monkeypatch.setenv("SUMMARIZE_API_KEY", API_KEY)
         yield fault_server
 

@@ -72,7 +72,7 @@ def model_for(server: FaultServer, **overrides: object) -> OpenAIChatModel:
 def run(server: FaultServer, **overrides: object) -> Briefing:
     model = model_for(server, **overrides)
     try:
-        return brief(ARTICLE, model=model, config=Settings())
+        return brief(ARTICLE, model=model, config=Settings(strategy="single"))
     finally:
         model.close()
 
@@ -257,7 +257,7 @@ def test_async_brief_sees_the_same_faults(server: FaultServer, waits: list[float
 
     async def go() -> Briefing:
         try:
-            return await abrief(ARTICLE, model=model, config=Settings())
+            return await abrief(ARTICLE, model=model, config=Settings(strategy="single"))
         finally:
             await model.aclose()
 

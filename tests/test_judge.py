@@ -65,7 +65,7 @@ def test_the_judge_sees_the_article_and_the_briefing_and_is_reasked_on_bad_grade
 
 
 def test_judge_mode_adds_an_unweighted_field(dataset: Dataset) -> None:
-    settings = Settings()
+    settings = Settings(strategy="single")
     plain = run_eval(dataset, model=answering(dataset), settings=settings, similarity=LEXICAL)
     judge = FakeModel(default=verdict(5, 4, 3, 2), profile=judge_profile())
     judged = run_eval(
@@ -85,7 +85,11 @@ def test_judge_mode_adds_an_unweighted_field(dataset: Dataset) -> None:
 def test_a_judge_that_never_answers_costs_its_field_not_the_case(dataset: Dataset) -> None:
     judge = FakeModel(default="no idea", profile=judge_profile())
     results = run_eval(
-        dataset, model=answering(dataset), settings=Settings(), similarity=LEXICAL, judge=judge
+        dataset,
+        model=answering(dataset),
+        settings=Settings(strategy="single"),
+        similarity=LEXICAL,
+        judge=judge,
     )
     assert all(c.ok for c in results.cases)
     assert all(c.scores["judge"].explanation.startswith("no verdict") for c in results.cases)
@@ -94,7 +98,9 @@ def test_a_judge_that_never_answers_costs_its_field_not_the_case(dataset: Datase
 
 def test_judge_calls_are_recorded_and_replayed(dataset: Dataset, tmp_path: Path) -> None:
     settings = Settings(
-        model="recorded", models={"recorded": recorded_profile(), "judge": judge_profile()}
+        strategy="single",
+        model="recorded",
+        models={"recorded": recorded_profile(), "judge": judge_profile()},
     )
     recordings = tmp_path / "recordings"
     judge = FakeModel(default=verdict(2, 3, 4, 5), profile=judge_profile())
@@ -137,6 +143,7 @@ def test_cli_judge_grades_each_case_through_the_real_client(
     out_dir = tmp_path / "out"
     with FaultServer(default=Respond(answer)) as server:
         monkeypatch.setenv("SUMMARIZE_BASE_URL", server.base_url)
+        monkeypatch.setenv("SUMMARIZE_STRATEGY", "single")
         monkeypatch.setenv("SUMMARIZE_API_KEY", "sk-test-judge")
         args = ["eval", str(folder), "--model", "gpt-4o-mini", "--judge", "gpt-4.1"]
         code, out, err = run([*args, "--out", str(out_dir), "--similarity", "lexical"], capsys)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from summarize.merge import canonical_actor, merge_drafts, tidy_draft
+from summarize.merge import canonical_actor, merge_briefings, merge_drafts, tidy_draft
 from summarize.names import name_key, names_match
 from summarize.schema import DraftActor, DraftBriefing, DraftOpenQuestion, DraftPosition
 
@@ -76,7 +76,9 @@ def test_merge_deduplicates_actors_positions_and_questions() -> None:
     assert macron.role == "French president"
     assert {"Macron", "French President"} <= set(macron.aliases)
     assert [p.actor for p in merged.positions] == ["Emmanuel Macron", "Vladimir Putin"]
-    assert merged.positions[0].evidence == ["q1", "q2"]
+    assert [q.text for q in merged.positions[0].evidence] == ["q1", "q2"]
+    # Each position keeps the part it came from.
+    assert [p.chunk for p in merged.positions] == [0, 1]
     assert [q.question for q in merged.open_questions] == [
         "Will a ceasefire be agreed?",
         "Who pays?",
@@ -90,8 +92,9 @@ def test_merge_is_stable_under_repetition() -> None:
         [DraftPosition(actor="Starmer", evidence=["e"], stance="x y z")],
         ["q?"],
     )
-    assert tidy_draft(tidy_draft(one)) == tidy_draft(one)
-    assert tidy_draft(one).positions[0].actor == "Keir Starmer"
+    once = tidy_draft(one)
+    assert merge_briefings([merge_briefings([once])]) == once
+    assert once.positions[0].actor == "Keir Starmer"
 
 
 def test_positions_of_unknown_actors_add_the_actor() -> None:
@@ -107,3 +110,23 @@ def test_blank_items_are_dropped() -> None:
         draft([actor("  ")], [DraftPosition(actor="X", evidence=[], stance=" ")], ["  "])
     )
     assert merged.actors == [] and merged.positions == [] and merged.open_questions == []
+
+
+def test_merging_more_parts_than_a_draft_may_hold_never_fails_validation() -> None:
+    # Ten parts of five positions and ten actors each: more than DraftBriefing's bounds.
+    parts = [
+        draft(
+            [actor(f"Ann Lee{i}x{j}") for j in range(10)],
+            [
+                DraftPosition(actor=f"Ann Lee{i}x{j}", evidence=[f"q{i}{j}"], stance=f"s{i}{j}")
+                for j in range(5)
+            ]
+            + [DraftPosition(actor="Unlisted Actor", evidence=["u"], stance="Wants a vote.")],
+            [f"Who pays for bridge number {i}?" if i < 5 else f"When will {i * 1000} troops go?"],
+        )
+        for i in range(10)
+    ]
+    merged = merge_drafts(parts)
+    # The unlisted actor's ten identical positions collapse into one, with its actor added.
+    assert len(merged.actors) == 101 and len(merged.positions) == 51
+    assert len(merged.open_questions) == 2  # near-duplicate questions collapse too

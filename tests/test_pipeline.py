@@ -1,4 +1,5 @@
-"""The pipeline end to end on a FakeModel: chunking, re-asks, merging, grounding, rendering."""
+"""The pipeline end to end on a FakeModel with the ``single`` strategy (one call per part):
+chunking, re-asks, merging, grounding, rendering. The ``passes`` strategy: test_passes.py."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import pytest
 from summarize import InputError, InvalidOutputError, Settings, abrief, brief
 from summarize.chunking import count_tokens, get_encoding
 from summarize.config import load_settings
+from summarize.finish import echoes_prompt
 from summarize.models import CompletionRequest
 from summarize.pipeline import Pipeline, Progress
+from summarize.prompts import EXAMPLES, Prompts
 from summarize.schema import DraftActor, DraftBriefing, DraftOpenQuestion, DraftPosition
 from summarize.testing import FakeModel
 
@@ -45,7 +48,7 @@ def seed_draft(evidence: list[str]) -> DraftBriefing:
 
 
 def settings() -> Settings:
-    return load_settings()
+    return load_settings(strategy="single")
 
 
 def test_an_article_that_fits_takes_one_call(seed_text: str) -> None:
@@ -183,7 +186,7 @@ def test_model_merge_makes_one_more_call(seed_text: str) -> None:
         return chunk_reply(request)
 
     model.default = reply
-    briefing = brief(article, model=model, config=load_settings(merge="model"))
+    briefing = brief(article, model=model, config=load_settings(merge="model", strategy="single"))
     assert calls_before_merge == [len(model.history)]
     assert briefing.usage.calls == len(model.history)
     assert briefing.positions[0].evidence[0].text == REAL
@@ -228,7 +231,7 @@ def test_free_quotes_where_no_schema_is_enforced_or_when_configured(
     seed_text: str, structured_output: str, evidence: str
 ) -> None:
     model = FakeModel(seed_draft([REAL]), structured_output=structured_output)  # type: ignore[arg-type]
-    brief(seed_text, model=model, config=Settings(evidence=evidence))  # type: ignore[arg-type]
+    brief(seed_text, model=model, config=Settings(evidence=evidence, strategy="single"))  # type: ignore[arg-type]
     schema = model.history[0].schema
     assert schema is not None
     items = schema["properties"]["positions"]["items"]["properties"]["evidence"]["items"]
@@ -236,10 +239,10 @@ def test_free_quotes_where_no_schema_is_enforced_or_when_configured(
 
 
 def test_stances_and_roles_copied_from_the_prompts_examples_are_dropped(seed_text: str) -> None:
-    pipeline = Pipeline(FakeModel(), settings=settings())
-    examples = pipeline.prompt_examples
-    stance = next(e for e in examples if e.startswith("Wants"))
-    role = next(e for e in examples if ";" in e)
+    stance, role = EXAMPLES["stance"], EXAMPLES["role"]
+    # The prompt shows them, from the same constants.
+    system = Prompts().brief_messages("", schema={})[0]["content"]
+    assert f'"{stance}"' in system and f'"{role}"' in system
     draft = seed_draft([REAL])
     draft.positions.append(
         DraftPosition(actor="Donald Trump", evidence=[REAL], stance=stance.rstrip(".") + "!")
@@ -250,8 +253,8 @@ def test_stances_and_roles_copied_from_the_prompts_examples_are_dropped(seed_tex
     assert [a.role for a in briefing.actors] == ["President of France", ""]
     # The same words are kept where the article itself says them.
     article = seed_text + "\n\nThe mayor said: " + stance
-    assert not pipeline.echoes_prompt(stance, article)
-    assert pipeline.echoes_prompt(stance, seed_text)
+    assert not echoes_prompt(stance, article)
+    assert echoes_prompt(stance, seed_text)
 
 
 def test_stances_that_share_one_quote_keep_only_the_one_it_supports(seed_text: str) -> None:

@@ -34,16 +34,22 @@ def profile() -> ModelProfile:
 
 def test_a_recording_replays_the_same_briefing_offline(seed_text: str, tmp_path: Path) -> None:
     live = FakeModel(draft(), profile=profile())
-    recorded = brief(seed_text, model=RecordingModel(live, tmp_path), config=Settings())
+    recorded = brief(
+        seed_text, model=RecordingModel(live, tmp_path), config=Settings(strategy="single")
+    )
     replay = ReplayModel(profile(), tmp_path)
-    replayed = brief(seed_text, model=replay, config=Settings())
+    replayed = brief(seed_text, model=replay, config=Settings(strategy="single"))
     assert replay.calls == len(live.history) == 1
     assert replayed.model_dump(exclude={"usage"}) == recorded.model_dump(exclude={"usage"})
     assert replayed.usage.prompt_tokens == recorded.usage.prompt_tokens
 
 
 def test_recordings_hold_no_key_and_no_endpoint(seed_text: str, tmp_path: Path) -> None:
-    brief(seed_text, model=RecordingModel(FakeModel(draft(), profile=profile()), tmp_path))
+    brief(
+        seed_text,
+        model=RecordingModel(FakeModel(draft(), profile=profile()), tmp_path),
+        strategy="single",
+    )
     files = list(tmp_path.glob("*.json"))
     assert len(files) == 1
     text = files[0].read_text()
@@ -52,9 +58,17 @@ def test_recordings_hold_no_key_and_no_endpoint(seed_text: str, tmp_path: Path) 
 
 
 def test_a_changed_prompt_is_a_clear_miss(seed_text: str, tmp_path: Path) -> None:
-    brief(seed_text, model=RecordingModel(FakeModel(draft(), profile=profile()), tmp_path))
+    brief(
+        seed_text,
+        model=RecordingModel(FakeModel(draft(), profile=profile()), tmp_path),
+        strategy="single",
+    )
     with pytest.raises(RecordingMissingError, match="record again with --record"):
-        brief(seed_text + " One more sentence.", model=ReplayModel(profile(), tmp_path))
+        brief(
+            seed_text + " One more sentence.",
+            model=ReplayModel(profile(), tmp_path),
+            strategy="single",
+        )
 
 
 def test_the_key_ignores_name_endpoint_and_secret_but_not_parameters() -> None:

@@ -103,6 +103,7 @@ def env(
     caplog: pytest.LogCaptureFixture,
 ) -> Path:
     monkeypatch.setenv("SUMMARIZE_BASE_URL", server.base_url)
+    monkeypatch.setenv("SUMMARIZE_STRATEGY", "single")
     monkeypatch.setenv("SUMMARIZE_API_KEY", KEY)
     caplog.set_level(logging.DEBUG)  # every logger, the openai client's included
     return in_tmp_cwd

@@ -232,9 +232,13 @@ def run_eval(
         mode=mode,
         profile=profile.model_dump(mode="json", exclude={"api_key"}),
         prompt_hashes=prompts.hashes,
-        settings=settings.model_dump(
-            mode="json", include={"merge", "evidence", "max_article_chars", "concurrency"}
-        ),
+        settings={
+            **settings.model_dump(
+                mode="json", include={"merge", "evidence", "max_article_chars", "concurrency"}
+            ),
+            # The strategy the briefings were made with (a profile may override the settings').
+            "strategy": Pipeline(chat_model, settings=settings, prompts=prompts).strategy.name,
+        },
         similarity=similarity.name,
         weights=dict(FIELD_WEIGHTS),
         cases=results,

@@ -1,0 +1,126 @@
+"""Finishing a briefing: ``Briefing -> Briefing`` steps after the model has spoken.
+
+* ``ground``: every quote checked against the article again; a quote that already carries
+  offsets is kept only if the article really holds it there.
+* ``drop_prompt_echoes``: a stance or role that repeats one of the prompts' worked examples
+  (``summarize.prompts.EXAMPLES``) and is not in the article is the model copying its
+  instructions ("Wants the bridge paid for by a fuel levy" in a story about Ukraine).
+* ``one_view_per_quote``: several stances of one actor resting on the same quotes keep only the
+  one closest to them: one sentence cannot show them all.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from rapidfuzz import fuzz
+
+from summarize.grounding import ArticleIndex, ground_quote
+from summarize.prompts import EXAMPLES
+from summarize.schema import Briefing, Position, Quote
+
+__all__ = ["drop_prompt_echoes", "finish", "ground", "one_view_per_quote"]
+
+log = logging.getLogger(__name__)
+
+# A stance or role this close (rapidfuzz ratio) to an example of the prompt is an echo of it.
+_ECHO_RATIO = 90
+_MIN_ECHO_WORDS = 4
+_ECHO_PART_RATIO = 95
+_ECHO_EXAMPLES = [e for e in EXAMPLES.values() if len(e.split()) >= _MIN_ECHO_WORDS]
+
+
+def _checked(quote: Quote, index: ArticleIndex) -> Quote:
+    if (
+        quote.verified
+        and quote.start is not None
+        and quote.end is not None
+        and index.article[quote.start : quote.end] == quote.text
+    ):
+        return quote
+    return ground_quote(quote.original or quote.text, index)
+
+
+def ground(briefing: Briefing, article: str) -> Briefing:
+    """Every quote checked against ``article``; empty and repeated quotes dropped."""
+    index = ArticleIndex(article)
+    positions = []
+    for position in briefing.positions:
+        quotes: dict[object, Quote] = {}
+        for quote in position.evidence:
+            if not quote.text.strip(" \"'“”‘’.,;:"):
+                continue
+            checked = _checked(quote, index)
+            key = (checked.start, checked.end) if checked.verified else checked.text.casefold()
+            quotes.setdefault(key, checked)
+        positions.append(position.model_copy(update={"evidence": list(quotes.values())}))
+    return briefing.model_copy(update={"positions": positions})
+
+
+def echoes_prompt(text: str, article: str) -> bool:
+    """Whether ``text`` repeats one of the prompts' examples rather than the article."""
+    folded, said = article.casefold(), text.casefold().strip(" .")
+    if not said:
+        return False
+    return any(
+        (
+            fuzz.ratio(said, example.casefold()) >= _ECHO_RATIO
+            # a part of an example ("pushes for the new bridge"), of several words
+            or (
+                len(said.split()) >= _MIN_ECHO_WORDS
+                and fuzz.partial_ratio(said, example.casefold()) >= _ECHO_PART_RATIO
+                and len(said) <= len(example)
+            )
+        )
+        and said not in folded
+        and example.casefold() not in folded
+        for example in _ECHO_EXAMPLES
+    )
+
+
+def drop_prompt_echoes(briefing: Briefing, article: str) -> Briefing:
+    positions = []
+    for position in briefing.positions:
+        if echoes_prompt(position.stance, article):
+            log.warning(
+                "dropped a position of %s that repeats the prompt's example", position.actor
+            )
+            continue
+        positions.append(position)
+    actors = [
+        a.model_copy(update={"role": ""}) if echoes_prompt(a.role, article) else a
+        for a in briefing.actors
+    ]
+    return briefing.model_copy(update={"positions": positions, "actors": actors})
+
+
+def one_view_per_quote(briefing: Briefing) -> Briefing:
+    """One position per actor and set of verified quotes.
+
+    Small models repeat one sentence as the evidence of several stances of the same actor
+    ("Wants X", "Wants Y", "Wants Z", all backed by one quote). Of such a group the stance
+    closest in words to the quote is kept, in its place.
+    """
+    positions: list[Position] = briefing.positions
+    groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+    for i, position in enumerate(positions):
+        quotes = tuple(sorted(q.text for q in position.evidence if q.verified))
+        if quotes:
+            groups.setdefault((position.actor, quotes), []).append(i)
+    dropped: set[int] = set()
+    for (actor, quotes), members in groups.items():
+        if len(members) < 2:
+            continue
+        said = " ".join(quotes)
+        best = max(members, key=lambda i: fuzz.token_set_ratio(positions[i].stance, said))
+        dropped.update(i for i in members if i != best)
+        log.info("kept 1 of %d positions of %s backed by the same quote", len(members), actor)
+    kept = [p for i, p in enumerate(positions) if i not in dropped]
+    return briefing.model_copy(update={"positions": kept})
+
+
+def finish(briefing: Briefing, article: str) -> Briefing:
+    """The steps above, in order."""
+    briefing = ground(briefing, article)
+    briefing = drop_prompt_echoes(briefing, article)
+    return one_view_per_quote(briefing)

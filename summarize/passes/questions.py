@@ -1,0 +1,142 @@
+"""Open-questions pass: questions specific to the story, generic ones dropped by rule.
+
+A small model's favourite question fits any article ("What is the current status of the
+talks?"). A question is kept when it names something of this story: a name, a capitalised word
+or a number that occurs in the article. Generic ones are dropped; when fewer than
+``MIN_QUESTIONS`` remain, the model is asked once more, with the dropped ones named.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from pydantic import Field
+
+from summarize.passes.base import Caller, PartContext
+from summarize.retry import parse_json_object
+from summarize.schema import (
+    MAX_QUESTIONS,
+    MIN_QUESTIONS,
+    DraftOpenQuestion,
+    OpenQuestion,
+    Position,
+    Strict,
+    strict_json_schema,
+)
+
+__all__ = ["TEMPLATE", "QuestionList", "is_generic", "run"]
+
+TEMPLATE = "questions_task.j2"
+_MAX_TOKENS = 700
+# Names of the checklist shown as examples of what a question may name.
+_EXAMPLE_NAMES = 4
+_MAX_VIEWS = 12
+
+_GENERIC = re.compile(
+    r"^(?:what|how)\s+(?:is|are|was|were|will)\s+the\s+(?:current\s+)?"
+    r"(?:status|state|situation|outcome|future|implications?|impact|consequences?|next\s+steps?)"
+    r"\s+of\s+(?:the|this|these|it)\b(?!\s+[A-Z0-9])",
+    re.IGNORECASE,
+)
+_TERM = re.compile(r"\b(?:[A-Z][\w’'-]+|\d+(?:[.,]\d+)*)")
+_QUESTION_WORDS = frozenset(
+    [
+        "what",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "when",
+        "where",
+        "why",
+        "how",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "is",
+        "are",
+        "was",
+        "were",
+        "do",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "may",
+        "might",
+        "must",
+        "i",
+    ]
+)
+
+
+class QuestionList(Strict):
+    open_questions: list[DraftOpenQuestion] = Field(
+        max_length=MAX_QUESTIONS, json_schema_extra={"minItems": MIN_QUESTIONS}
+    )
+
+
+def _terms(text: str) -> set[str]:
+    return {t.casefold() for t in _TERM.findall(text) if t.casefold() not in _QUESTION_WORDS}
+
+
+def is_generic(question: str, article: str) -> bool:
+    """Whether ``question`` could be asked of any article: a stock phrasing, or nothing in it
+    (no name, capitalised word or number) that occurs in the article."""
+    if _GENERIC.search(question.strip()):
+        return True
+    return not (_terms(question) & _terms(article))
+
+
+def run_parse(article: str, attempts: list[int]) -> Callable[[str], list[OpenQuestion]]:
+    """The parser of one questions call; it asks again once when too few questions remain."""
+
+    def parse(text: str) -> list[OpenQuestion]:
+        answer = QuestionList.model_validate(parse_json_object(text))
+        kept: list[OpenQuestion] = []
+        dropped: list[str] = []
+        for item in answer.open_questions:
+            question = item.question.strip()
+            if not question:
+                continue
+            if is_generic(question, article):
+                dropped.append(question)
+                continue
+            if any(q.question.casefold() == question.casefold() for q in kept):
+                continue
+            kept.append(OpenQuestion(question=question, why_open=item.why_open.strip() or None))
+        attempts.append(len(kept))
+        if len(kept) < MIN_QUESTIONS and len(attempts) == 1:
+            raise ValueError(
+                f"only {len(kept)} of the questions are specific to this story; "
+                + (f"too generic: {'; '.join(dropped)}; " if dropped else "")
+                + f"write {MIN_QUESTIONS} to {MAX_QUESTIONS} questions, each naming a person, "
+                "organisation, place, decision or date from the article"
+            )
+        return kept
+
+    return parse
+
+
+async def run(
+    caller: Caller, context: PartContext, positions: list[Position] | None = None
+) -> list[OpenQuestion]:
+    """``positions``: what the positions pass found, shown so the questions ask what they
+    leave open ("Will X get Y?")."""
+    views = [f"{p.actor}: {p.stance}" for p in (positions or [])][:_MAX_VIEWS]
+    request = caller.request(
+        context,
+        TEMPLATE,
+        strict_json_schema(QuestionList),
+        name="questions",
+        max_tokens=_MAX_TOKENS,
+        names=context.names[:_EXAMPLE_NAMES],
+        views=views,
+    )
+    attempts: list[int] = []
+    parse = run_parse(context.chunk.text, attempts)
+    return await caller.ask(request, parse)
