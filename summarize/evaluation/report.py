@@ -2,12 +2,16 @@
 
 The HTML has no external assets (inline CSS, no scripts): per-field scores as bars, then one
 collapsible section per case with the briefing beside the reference, the matched, missed and
-spurious items of each field, and unverified quotes struck through in red.
+spurious items of each field, and unverified quotes struck through in red. Each case links to
+two pages beside the report (``cases/<id>.predicted.html`` and ``cases/<id>.reference.html``,
+``summarize.html``): the predicted briefing and the reference, each beside the article with its
+quotes highlighted.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +19,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from summarize.errors import InputError
 from summarize.evaluation.dataset import Dataset, Reference
 from summarize.evaluation.runner import CaseResult, Comparison, EvalResults
-from summarize.schema import Briefing
+from summarize.grounding import ArticleIndex, ground_evidence
+from summarize.html import briefing_to_html
+from summarize.schema import Actor, Briefing, OpenQuestion, Position
+from summarize.text import clean_article
 
 __all__ = ["print_summary", "render_html", "render_markdown", "write_reports"]
 
@@ -264,6 +272,73 @@ def _matches_html(case: CaseResult, fields: list[str]) -> str:
     return "".join(out)
 
 
+# --- the briefing beside the article, per case -------------------------------------------------
+
+
+def _reference_briefing(reference: Reference, article: str) -> Briefing:
+    """The reference as a briefing, its evidence spans located in the article (offsets)."""
+    index = ArticleIndex(article)
+    return Briefing(
+        title=reference.id,
+        summary=reference.summary,
+        actors=[
+            Actor(name=a.name, aliases=a.aliases, kind=a.kind, role=a.role)
+            for a in reference.actors
+        ],
+        positions=[
+            Position(actor=p.actor, stance=p.stance, evidence=ground_evidence(p.evidence, index))
+            for p in reference.positions
+        ],
+        open_questions=[OpenQuestion(question=q.question) for q in reference.open_questions],
+    )
+
+
+def _case_pages(
+    results: EvalResults, dataset: Dataset | None
+) -> dict[str, dict[str, tuple[str, str]]]:
+    """Per case id: {"predicted" | "reference": (path relative to the report, page)}."""
+    if dataset is None:  # without the articles there is nothing to show the quotes in
+        return {}
+    cases = {c.id: c for c in dataset.cases}
+    limit = results.settings.get("max_article_chars")
+    pages: dict[str, dict[str, tuple[str, str]]] = {}
+    for result in results.cases:
+        case = cases.get(result.id)
+        if case is None:
+            continue
+        try:  # the text the briefing's offsets refer to, cleaned as the pipeline cleaned it
+            article = (
+                clean_article(case.article_text, max_chars=limit)
+                if limit
+                else clean_article(case.article_text)
+            )
+        except InputError:
+            continue
+        stem = "cases/" + re.sub(r"[^\w.-]", "_", result.id)
+        back = (f"../report.html#{result.id}", f"eval report: {results.dataset}")
+        found: dict[str, tuple[str, str]] = {}
+        if result.briefing is not None:
+            profile = results.profile
+            predicted = result.briefing.model_copy(update={"title": result.id})
+            subtitle = (
+                f"Predicted by {profile.get('name')} ({profile.get('model')}), "
+                f"overall {result.overall:.2f}"
+            )
+            found["predicted"] = (
+                f"{stem}.predicted.html",
+                briefing_to_html(predicted, article, subtitle=subtitle, back_link=back),
+            )
+        reference = _reference_briefing(case.reference, article)
+        found["reference"] = (
+            f"{stem}.reference.html",
+            briefing_to_html(
+                reference, article, subtitle="Reference (hand-labelled)", back_link=back
+            ),
+        )
+        pages[result.id] = found
+    return pages
+
+
 def render_html(
     results: EvalResults, dataset: Dataset | None = None, comparison: Comparison | None = None
 ) -> str:
@@ -290,6 +365,7 @@ def render_html(
         + f"<th>{_bar(agg.get('overall', 0.0))}</th>{mean_delta}"
         + f"<th>{results.seconds:.0f}s</th></tr>"
     )
+    pages = _case_pages(results, dataset)
     sections = []
     for case in results.cases:
         body = (
@@ -297,6 +373,11 @@ def render_html(
             if not case.ok
             else _matches_html(case, fields)
         )
+        if pages.get(case.id):
+            links = " · ".join(
+                f"<a href='{_e(path)}'>{kind}</a>" for kind, (path, _) in pages[case.id].items()
+            )
+            body = f"<p class='pages'>Beside the article, quotes highlighted: {links}</p>" + body
         columns = ""
         if case.briefing is not None or case.id in references:
             left = _briefing_html(case.briefing) if case.briefing else "<p>(no briefing)</p>"
@@ -335,10 +416,15 @@ def write_reports(
     dataset: Dataset | None = None,
     comparison: Comparison | None = None,
 ) -> list[Path]:
-    """``results.json``, ``report.md`` and ``report.html`` in ``out``."""
+    """``results.json``, ``report.md`` and ``report.html`` in ``out`` (the paths returned),
+    and with a dataset each case's pages under ``out/cases/``, which the report links to."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "results.json", out / "report.md", out / "report.html"]
     paths[0].write_text(results.model_dump_json(indent=1) + "\n", encoding="utf-8")
     paths[1].write_text(render_markdown(results, comparison), encoding="utf-8")
     paths[2].write_text(render_html(results, dataset, comparison), encoding="utf-8")
+    for pages in _case_pages(results, dataset).values():
+        for path, page in pages.values():
+            (out / path).parent.mkdir(exist_ok=True)
+            (out / path).write_text(page, encoding="utf-8")
     return paths

@@ -1,0 +1,1 @@
+"""Jinja templates of the HTML pages, shipped as package data (``summarize.html`` renders them)."""
