@@ -54,6 +54,8 @@ eval: install  ## the dev set, live, on $(MODEL)
 eval-replay: install
 	$(BIN)/summarize eval evals/datasets/dev --model local --replay --quiet \
 	  --baseline evals/baselines/dev-local.json --max-drop 0.01 --out out/eval-replay
+	$(BIN)/summarize eval evals/datasets/dev --model local --replay --quiet --strategy single \
+	  --baseline evals/baselines/dev-local-single.json --max-drop 0.01 --out out/eval-replay-single
 
 bench: install
 	$(BIN)/python benchmarks/seed.py

@@ -2,7 +2,7 @@
 
 * ``ground``: every quote checked against the article again; a quote that already carries
   offsets is kept only if the article really holds it there.
-* ``drop_prompt_echoes``: a stance or role that repeats one of the prompts' worked examples
+* ``drop_prompt_echoes``: a stance, role or question that repeats one of the prompts' examples
   (``summarize.prompts.EXAMPLES``) and is not in the article is the model copying its
   instructions ("Wants the bridge paid for by a fuel levy" in a story about Ukraine).
 * ``one_view_per_quote``: several stances of one actor resting on the same quotes keep only the
@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from rapidfuzz import fuzz
 
@@ -26,8 +27,18 @@ log = logging.getLogger(__name__)
 # A stance or role this close (rapidfuzz ratio) to an example of the prompt is an echo of it.
 _ECHO_RATIO = 90
 _MIN_ECHO_WORDS = 4
-_ECHO_PART_RATIO = 95
 _ECHO_EXAMPLES = [e for e in EXAMPLES.values() if len(e.split()) >= _MIN_ECHO_WORDS]
+_WORD = re.compile(r"[\w'’-]+")
+
+
+def _runs(text: str) -> set[str]:
+    words = _WORD.findall(text.casefold())
+    return {
+        " ".join(words[i : i + _MIN_ECHO_WORDS]) for i in range(len(words) - _MIN_ECHO_WORDS + 1)
+    }
+
+
+_EXAMPLE_RUNS = set().union(*(_runs(e) for e in _ECHO_EXAMPLES))
 
 
 def _checked(quote: Quote, index: ArticleIndex) -> Quote:
@@ -62,20 +73,20 @@ def echoes_prompt(text: str, article: str) -> bool:
     folded, said = article.casefold(), text.casefold().strip(" .")
     if not said:
         return False
-    return any(
-        (
-            fuzz.ratio(said, example.casefold()) >= _ECHO_RATIO
-            # a part of an example ("pushes for the new bridge"), of several words
-            or (
-                len(said.split()) >= _MIN_ECHO_WORDS
-                and fuzz.partial_ratio(said, example.casefold()) >= _ECHO_PART_RATIO
-                and len(said) <= len(example)
-            )
-        )
-        and said not in folded
-        and example.casefold() not in folded
+    if any(
+        fuzz.ratio(said, example.casefold()) >= _ECHO_RATIO and example.casefold() not in folded
         for example in _ECHO_EXAMPLES
-    )
+    ):
+        return True
+    # A run of words from an example ("pushes for the new bridge", "a fuel levy rather than by
+    # property taxes" inside a question) that the article does not have.
+    words = _WORD.findall(said)
+    article_words = " ".join(_WORD.findall(folded))
+    for i in range(len(words) - _MIN_ECHO_WORDS + 1):
+        run = " ".join(words[i : i + _MIN_ECHO_WORDS])
+        if run in _EXAMPLE_RUNS and run not in article_words:
+            return True
+    return False
 
 
 def drop_prompt_echoes(briefing: Briefing, article: str) -> Briefing:
@@ -91,7 +102,15 @@ def drop_prompt_echoes(briefing: Briefing, article: str) -> Briefing:
         a.model_copy(update={"role": ""}) if echoes_prompt(a.role, article) else a
         for a in briefing.actors
     ]
-    return briefing.model_copy(update={"positions": positions, "actors": actors})
+    questions = []
+    for question in briefing.open_questions:
+        if echoes_prompt(question.question, article):
+            log.warning("dropped an open question that repeats the prompt's example")
+            continue
+        questions.append(question)
+    return briefing.model_copy(
+        update={"positions": positions, "actors": actors, "open_questions": questions}
+    )
 
 
 def one_view_per_quote(briefing: Briefing) -> Briefing:

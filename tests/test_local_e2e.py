@@ -58,6 +58,20 @@ def test_the_seed_briefing_is_valid(seed_briefing: Briefing) -> None:
     assert seed_briefing.usage.completion_tokens > 100
 
 
+def test_the_seed_briefing_has_depth(seed_briefing: Briefing) -> None:
+    # The passes strategy (the default): several people's positions, each quote its holder's
+    # own sentence, open questions, and a summary that ends like a sentence.
+    people = {a.name for a in seed_briefing.actors if a.kind == "person"}
+    holders = {p.actor for p in seed_briefing.positions if p.actor in people}
+    assert len(seed_briefing.positions) >= 6, [p.stance for p in seed_briefing.positions]
+    assert len(holders) >= 4, holders
+    assert len(seed_briefing.open_questions) >= 3
+    assert seed_briefing.summary.rstrip()[-1] in ".!?”\"'"
+    assert seed_briefing.usage.cached_tokens > 0  # the article was prefilled once
+    names = {a.name for a in seed_briefing.actors}
+    assert not names & {"Bloomberg", "Sciences Po", "Brussels", "Oval Office"}, names
+
+
 @pytest.mark.parametrize(
     "who", ["Emmanuel Macron", "Donald Trump", "Vladimir Putin", "Volodymyr Zelenskyy"]
 )

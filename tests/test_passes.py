@@ -311,3 +311,38 @@ def test_the_strategy_comes_from_argument_then_profile_then_settings(
     toml.write_text(f'strategy = "{file_strategy}"\n[models.gpt]\nmodel = "gpt-4o-mini"\n{profile}')
     loaded = load_settings(toml).with_strategy(argument)  # type: ignore[arg-type]
     assert Pipeline("gpt", settings=loaded).strategy.name == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "echo"),
+    [
+        ("Wants the bridge paid for by a fuel levy rather than by property taxes.", True),
+        ("pushes for the new bridge", True),  # a part of the role example
+        ("Will Putin pay for the bridge with a fuel levy rather than by property taxes?", True),
+        ("Wants a quick ceasefire in Ukraine.", False),
+        ("Will the council approve the new bridge budget?", False),
+    ],
+)
+def test_text_copied_from_the_prompts_examples_is_an_echo(text: str, echo: bool) -> None:
+    from summarize.finish import echoes_prompt
+
+    assert echoes_prompt(text, ARTICLE) is echo
+    # Where the article itself says it, it is no echo.
+    assert not echoes_prompt(text, ARTICLE + "\n" + text)
+
+
+def test_roles_and_questions_that_echo_the_examples_are_dropped() -> None:
+    def answer(request: CompletionRequest) -> Any:
+        if request.schema_name == "actors":
+            actors = [dict(a) for a in ACTORS["actors"]]
+            actors[1]["role"] = "pushes for the new bridge"
+            return {"actors": actors}
+        if request.schema_name == "questions":
+            echo = {"question": "Will Silva pay by a fuel levy rather than by property taxes?"}
+            return {"open_questions": [*QUESTIONS["open_questions"], {**echo, "why_open": "-"}]}
+        return reply(request)
+
+    briefing = brief(ARTICLE, model=FakeModel(default=answer), config=settings())
+    assert [a.role for a in briefing.actors][:2] == ["Mayor of Eastport", ""]
+    assert len(briefing.open_questions) == 3
+    assert not any("levy" in q.question for q in briefing.open_questions)
