@@ -70,23 +70,27 @@ def ground(briefing: Briefing, article: str) -> Briefing:
 
 def echoes_prompt(text: str, article: str) -> bool:
     """Whether ``text`` repeats one of the prompts' examples rather than the article."""
-    folded, said = article.casefold(), text.casefold().strip(" .")
+    said = text.casefold().strip(" .")
     if not said:
         return False
-    if any(
-        fuzz.ratio(said, example.casefold()) >= _ECHO_RATIO and example.casefold() not in folded
-        for example in _ECHO_EXAMPLES
-    ):
-        return True
+    # The text alone first: most stances resemble no example, and the article may be huge.
+    close = [e for e in _ECHO_EXAMPLES if fuzz.ratio(said, e.casefold()) >= _ECHO_RATIO]
     # A run of words from an example ("pushes for the new bridge", "a fuel levy rather than by
-    # property taxes" inside a question) that the article does not have.
-    words = _WORD.findall(said)
-    article_words = " ".join(_WORD.findall(folded))
-    for i in range(len(words) - _MIN_ECHO_WORDS + 1):
-        run = " ".join(words[i : i + _MIN_ECHO_WORDS])
-        if run in _EXAMPLE_RUNS and run not in article_words:
-            return True
-    return False
+    # property taxes" inside a question).
+    runs = [run for run in _runs(said) if run in _EXAMPLE_RUNS]
+    if not close and not runs:
+        return False
+    folded = article.casefold()
+    if any(example.casefold() not in folded for example in close):
+        return True
+    return any(not _in_text(run, folded) for run in runs)
+
+
+def _in_text(run: str, folded: str) -> bool:
+    """Whether the words of ``run`` occur in a row in ``folded``, whatever separates them."""
+    separator = r"[^\w'’-]+"
+    pattern = r"(?<![\w'’-])" + separator.join(map(re.escape, run.split())) + r"(?![\w'’-])"
+    return re.search(pattern, folded) is not None
 
 
 def drop_prompt_echoes(briefing: Briefing, article: str) -> Briefing:

@@ -124,15 +124,12 @@ class Pipeline:
         return Plan(article=article, title=title, chunks=chunks)
 
     def contexts(self, plan: Plan) -> list[PartContext]:
-        parts = len(plan.chunks)
         return [
             PartContext(
                 plan=plan,
                 chunk=chunk,
                 names=mentioned_names(chunk.text, limit=_MAX_NAMES),
-                prefix=self.prompts.prefix_messages(
-                    chunk.text, title=plan.title, part=chunk.index + 1, parts=parts
-                ),
+                prompts=self.prompts,
             )
             for chunk in plan.chunks
         ]

@@ -41,14 +41,22 @@ class Plan:
         return analyse(self.article)
 
 
-@dataclass(frozen=True)
+@dataclass
 class PartContext:
     """One part of an article (the whole article when it fits one call)."""
 
     plan: Plan
     chunk: Chunk
     names: list[str]  # the names checklist of this part
-    prefix: list[dict[str, str]]  # system text + article block, shared by every pass
+    prompts: Prompts
+
+    @cached_property
+    def prefix(self) -> list[dict[str, str]]:
+        """System text + article block, shared by every pass of this part (rendered on first
+        use: the single strategy never needs it, and a huge article's parts stay unrendered)."""
+        return self.prompts.prefix_messages(
+            self.chunk.text, title=self.title, part=self.chunk.index + 1, parts=self.parts
+        )
 
     @property
     def analysis(self) -> Analysis:
