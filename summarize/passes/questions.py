@@ -36,7 +36,7 @@ _MAX_VIEWS = 12
 _GENERIC = re.compile(
     r"^(?:what|how)\s+(?:is|are|was|were|will)\s+the\s+(?:current\s+)?"
     r"(?:status|state|situation|outcome|future|implications?|impact|consequences?|next\s+steps?)"
-    r"\s+of\s+(?:the|this|these|it)\b(?!\s+[A-Z0-9])",
+    r"\s+of\s+(?:the|this|these|it)\b(?!\s+(?-i:[A-Z0-9]))",  # "...of the Tisza dam" names it
     re.IGNORECASE,
 )
 _TERM = re.compile(r"\b(?:[A-Z][\w’'-]+|\d+(?:[.,]\d+)*)")
@@ -86,10 +86,24 @@ def _terms(text: str) -> set[str]:
 
 def is_generic(question: str, article: str) -> bool:
     """Whether ``question`` could be asked of any article: a stock phrasing, or nothing in it
-    (no name, capitalised word or number) that occurs in the article."""
+    (no name, number or longer word such as "strike" or "pipeline") that occurs in the
+    article."""
     if _GENERIC.search(question.strip()):
         return True
-    return not (_terms(question) & _terms(article))
+    return not (_terms(question) & _terms(article) or _content(question) & _content(article))
+
+
+_CONTENT = re.compile(r"[a-z][a-z’'-]{4,}")
+_COMMON = frozenset(
+    "about after again against being between could doing during every first other their "
+    "there these thing things those through under until where which while would happen "
+    "happens happened future current status state situation outcome impact affect "
+    "implications consequences article people issue issues".split()
+)
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in _CONTENT.findall(text.casefold()) if w not in _COMMON}
 
 
 def run_parse(article: str, attempts: list[int]) -> Callable[[str], list[OpenQuestion]]:
