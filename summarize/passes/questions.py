@@ -95,10 +95,50 @@ def is_generic(question: str, article: str) -> bool:
 
 _CONTENT = re.compile(r"[a-z][a-z’'-]{4,}")
 _COMMON = frozenset(
-    "about after again against being between could doing during every first other their "
-    "there these thing things those through under until where which while would happen "
-    "happens happened future current status state situation outcome impact affect "
-    "implications consequences article people issue issues".split()
+    [
+        "about",
+        "after",
+        "again",
+        "against",
+        "being",
+        "between",
+        "could",
+        "doing",
+        "during",
+        "every",
+        "first",
+        "other",
+        "their",
+        "there",
+        "these",
+        "thing",
+        "things",
+        "those",
+        "through",
+        "under",
+        "until",
+        "where",
+        "which",
+        "while",
+        "would",
+        "happen",
+        "happens",
+        "happened",
+        "future",
+        "current",
+        "status",
+        "state",
+        "situation",
+        "outcome",
+        "impact",
+        "affect",
+        "implications",
+        "consequences",
+        "article",
+        "people",
+        "issue",
+        "issues",
+    ]
 )
 
 
