@@ -346,3 +346,9 @@ def test_roles_and_questions_that_echo_the_examples_are_dropped() -> None:
     assert [a.role for a in briefing.actors][:2] == ["Mayor of Eastport", ""]
     assert len(briefing.open_questions) == 3
     assert not any("levy" in q.question for q in briefing.open_questions)
+
+
+async def test_brief_works_inside_a_running_event_loop() -> None:
+    # A notebook's loop is running: brief() drives its own loop in a worker thread.
+    briefing = brief(ARTICLE, model=FakeModel(default=reply), config=settings())
+    assert {p.actor for p in briefing.positions} == {"Ana Silva", "Tom Reyes"}
