@@ -51,6 +51,22 @@ def count_tokens(text: str, encoding: tiktoken.Encoding) -> int:
     return len(encoding.encode(text, disallowed_special=()))
 
 
+# Token counts are cl100k estimates and a model's own tokenizer differs, so a tenth of its
+# context window is kept in reserve; each chat message costs a few tokens of formatting.
+TOKEN_MARGIN = 0.10
+MESSAGE_TOKENS = 8
+
+
+def usable_window(context_window: int) -> int:
+    """The tokens of a context window that estimates may fill."""
+    return int(context_window * (1 - TOKEN_MARGIN))
+
+
+def count_message_tokens(messages: list[dict[str, str]], encoding: tiktoken.Encoding) -> int:
+    """The estimated prompt tokens of chat messages, formatting included."""
+    return sum(count_tokens(m["content"], encoding) + MESSAGE_TOKENS for m in messages)
+
+
 @dataclass(frozen=True)
 class Chunk:
     """``text == article[start:end]``; ``index`` counts from 0."""

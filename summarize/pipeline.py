@@ -19,7 +19,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from summarize.chunking import get_encoding, split_into_chunks
+from summarize.chunking import get_encoding, split_into_chunks, usable_window
 from summarize.config import ModelProfile, Settings, load_settings
 from summarize.errors import ConfigError, SummarizeError
 from summarize.finish import finish
@@ -35,8 +35,6 @@ __all__ = ["Pipeline", "Plan", "Progress", "ProgressCallback", "resolve_model"]
 
 T = TypeVar("T")
 
-# Tokenizers differ between models (counts use cl100k); keep this share of the window spare.
-_TOKEN_MARGIN = 0.10
 _MIN_CHUNK_TOKENS = 256
 # Names listed beside each part as a checklist for the actors (small models skip people who
 # appear late in an article).
@@ -109,7 +107,7 @@ class Pipeline:
         )
         overhead = self.strategy.overhead(self.prompts, budget)
         window = self.profile.context_window
-        room = int(window * (1 - _TOKEN_MARGIN)) - overhead
+        room = usable_window(window) - overhead
         if room < _MIN_CHUNK_TOKENS:
             raise ConfigError(
                 f"profile {self.profile.name!r}: a context window of {window} tokens leaves no "

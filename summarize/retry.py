@@ -38,7 +38,13 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from summarize.chunking import count_tokens, get_encoding
+from summarize.chunking import (
+    MESSAGE_TOKENS,
+    count_message_tokens,
+    count_tokens,
+    get_encoding,
+    usable_window,
+)
 from summarize.config import ModelProfile
 from summarize.errors import InvalidOutputError, ModelUnavailableError, TransientModelError
 from summarize.models import ChatModel, Completion, CompletionRequest
@@ -57,11 +63,7 @@ T = TypeVar("T")
 
 _MAX_WAIT = 60.0
 
-# Re-asks are budgeted like the pipeline's chunks: token counts are cl100k estimates and the
-# model's own tokenizer differs, so a tenth of the window is kept in reserve, and each message
-# costs a few tokens of chat formatting beyond its content.
-_TOKEN_MARGIN = 0.10
-_MESSAGE_TOKENS = 8
+# Re-asks are budgeted like the pipeline's chunks (chunking.usable_window, count_message_tokens).
 # Below this output budget no briefing fits: the re-ask then drops the bad answer entirely.
 _MIN_OUTPUT_TOKENS = 256
 # A tail of the bad answer shorter than this shows the model too little to be worth sending.
@@ -251,26 +253,24 @@ class Reasker(Generic[T]):
         and ``max_tokens`` overflow its window.
         """
         encoding = get_encoding(self.profile.model)
-        limit = int(self.profile.context_window * (1 - _TOKEN_MARGIN))
+        limit = usable_window(self.profile.context_window)
         reply = {"role": "user", "content": feedback}
         without_answer = [*self._base.messages, reply]
-        room = limit - _prompt_tokens(without_answer, encoding)
+        room = limit - count_message_tokens(without_answer, encoding)
         if room < _MIN_OUTPUT_TOKENS:
             # Not even the original request and a minimal answer fit the estimate. Asking for
             # less would only get another cut-off answer; the first attempt did go through, so
             # the model's own count may leave the room the estimate does not.
             return without_answer, min(self._wanted_max_tokens, _MIN_OUTPUT_TOKENS)
-        answer_room = room - min(self._first_max_tokens, room) - _MESSAGE_TOKENS
+        answer_room = room - min(self._first_max_tokens, room) - MESSAGE_TOKENS
         messages = without_answer
         if answer_room >= _MIN_ANSWER_TOKENS:
             # The end of a cut-off answer shows where it broke off.
             answer = _tail(self.last_output[-_MAX_ANSWER_CHARS:], answer_room, encoding)
             messages = [*self._base.messages, {"role": "assistant", "content": answer}, reply]
-        return messages, min(self._wanted_max_tokens, limit - _prompt_tokens(messages, encoding))
-
-
-def _prompt_tokens(messages: list[dict[str, str]], encoding: tiktoken.Encoding) -> int:
-    return sum(count_tokens(m["content"], encoding) + _MESSAGE_TOKENS for m in messages)
+        return messages, min(
+            self._wanted_max_tokens, limit - count_message_tokens(messages, encoding)
+        )
 
 
 def _tail(text: str, max_tokens: int, encoding: tiktoken.Encoding) -> str:

@@ -22,7 +22,7 @@ from typing import Protocol
 
 import tiktoken
 
-from summarize.chunking import count_tokens
+from summarize.chunking import count_message_tokens
 from summarize.config import Settings
 from summarize.errors import ConfigError, InvalidOutputError
 from summarize.merge import draft_to_briefing, merge_briefings
@@ -65,7 +65,7 @@ class Budget:
     encoding: tiktoken.Encoding
 
     def tokens(self, messages: list[dict[str, str]]) -> int:
-        return sum(count_tokens(m["content"], self.encoding) + 8 for m in messages)
+        return count_message_tokens(messages, self.encoding)
 
 
 @dataclass(frozen=True)
