@@ -132,3 +132,55 @@ def test_injected_instructions_do_not_take_over(
             if q.verified
         ]
         assert not any(q.startswith("I accepted money") for q in mayor_quotes)
+
+
+def test_the_lazy_grammar_check_gives_the_same_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The embedded model checks the grammar against the best token only (summarize.local).
+    # Greedy output must not change: the same request, with the check and with the full chain.
+    from summarize import local
+
+    llama = local._shared_model(2048, None, None).llama
+    schema = {
+        "type": "object",
+        "properties": {
+            "people": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"name": {"type": "string"}, "role": {"type": "string"}},
+                    "required": ["name", "role"],
+                },
+            }
+        },
+        "required": ["people"],
+    }
+    messages = [
+        {
+            "role": "user",
+            "content": 'Mayor Ana Ruiz said the bridge "must be rebuilt", while the union leader '
+            "Tom Field warned of delays. List the people and their roles as JSON.",
+        }
+    ]
+    real = local._greedy_grammar_sample
+    hits: list[int] = []
+
+    def counting(model: object, options: dict[str, object]) -> int | None:
+        token = real(model, options)
+        if token is not None:
+            hits.append(token)
+        return token
+
+    def reply() -> str:
+        llama.reset()
+        out = llama.create_chat_completion(
+            messages=messages, max_tokens=80, temperature=0.0, grammar=local._grammar(schema)
+        )
+        return str(out["choices"][0]["message"]["content"])
+
+    monkeypatch.setattr(local, "_greedy_grammar_sample", counting)
+    lazy = reply()
+    monkeypatch.setattr(local, "_greedy_grammar_sample", lambda model, options: None)
+    full = reply()
+    assert lazy == full
+    assert len(hits) > 10, hits  # the lazy path chose most tokens
+    assert "Ana Ruiz" in lazy
