@@ -86,24 +86,16 @@ class PassesStrategy:
         caller.plan(3)
         async with asyncio.TaskGroup() as group:
             summarised = group.create_task(summary.run(caller, context))
-            found = group.create_task(self._views(caller, context))
-        part_actors, part_positions, asked = found.result()
+            asked = group.create_task(self._questions(caller, context))
+            found = group.create_task(self._actors_and_positions(caller, context))
+        part_actors, part_positions = drop_outlets(*found.result())
         return Briefing(
             title=context.title,
             summary=summarised.result(),
             actors=part_actors,
             positions=part_positions,
-            open_questions=asked,
+            open_questions=asked.result(),
         )
-
-    async def _views(
-        self, caller: Caller, context: PartContext
-    ) -> tuple[list[Actor], list[Position], list[OpenQuestion]]:
-        """Actors, then their positions, then the questions those positions leave open."""
-        found, held = await self._actors_and_positions(caller, context)
-        found, held = drop_outlets(found, held)
-        asked = await self._questions(caller, context, held)
-        return found, held, asked
 
     async def _actors_and_positions(
         self, caller: Caller, context: PartContext
@@ -123,11 +115,9 @@ class PassesStrategy:
             tasks = [group.create_task(one(a)) for a in holders]
         return found, [p for t in tasks for p in t.result()]
 
-    async def _questions(
-        self, caller: Caller, context: PartContext, held: list[Position]
-    ) -> list[OpenQuestion]:
+    async def _questions(self, caller: Caller, context: PartContext) -> list[OpenQuestion]:
         try:
-            return await questions.run(caller, context, held)
+            return await questions.run(caller, context)
         except InvalidOutputError as exc:
             log.warning("no open questions: %s", exc)
             return []
