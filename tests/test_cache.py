@@ -4,16 +4,20 @@ share one file safely."""
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from test_cli import run  # the CLI driver: exit code, stdout, stderr
+from test_eval import write_dataset
 
 from summarize import brief
 from summarize.cache import CachedModel, ResponseCache, default_cache_path
@@ -22,7 +26,9 @@ from summarize.errors import TransientModelError
 from summarize.models import Completion, CompletionRequest
 from summarize.pipeline import resolve_model
 from summarize.recording import RecordingModel, call_key
+from summarize.schema import Briefing
 from summarize.testing import FakeModel
+from summarize.testing_server import FaultServer
 
 PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
 KEY = "sk-test-CACHE-SECRET-7f3a9c2e41"
@@ -298,3 +304,84 @@ def test_two_processes_share_one_cache(tmp_path: Path) -> None:
         assert code == 0 and err == "", err
     stats = ResponseCache(path).stats()
     assert stats.rows == 450 and stats.hits == 600
+
+
+# --- the command line: brief, batch and eval, and the cache commands ----------------------------
+
+
+@pytest.fixture
+def endpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultServer]:
+    """A real OpenAI-style server on 127.0.0.1, and the cache in ``tmp_path/cache``."""
+    monkeypatch.setenv("SUMMARIZE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("SUMMARIZE_API_KEY", KEY)
+    with FaultServer() as server:
+        monkeypatch.setenv("SUMMARIZE_BASE_URL", server.base_url)
+        yield server
+
+
+def test_brief_with_cache_twice_reaches_the_endpoint_once(
+    endpoint: FaultServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    article = tmp_path / "article.txt"
+    article.write_text(ARTICLE)
+    args = ["brief", str(article), "--model", "gpt-4o-mini", "--format", "json", "--cache"]
+    code, first, err = run(args, capsys)
+    assert code == 0, err
+    calls = len(endpoint.completions)
+    assert calls >= 4 and f"{calls} model calls, 0 answered from the cache" in err
+    code, second, err = run(args, capsys)
+    assert code == 0 and len(endpoint.completions) == calls
+    assert f"0 model calls, {calls} answered from the cache" in err
+    before, after = (Briefing.model_validate_json(out) for out in (first, second))
+    assert after.usage.cache_hits == calls
+    assert after.model_dump(exclude={"usage"}) == before.model_dump(exclude={"usage"})
+    code, out, _ = run(["cache", "stats"], capsys)
+    assert code == 0 and f"replies: {calls}" in out and f"hits: {calls}" in out
+    assert str(tmp_path / "cache" / "responses.sqlite3") in out
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "cache").iterdir())
+    assert KEY.encode() not in stored
+    code, _, err = run(["cache", "clear", "--older-than", "1"], capsys)
+    assert code == 0 and "removed 0 cached replies" in err
+    code, _, err = run(["cache", "clear"], capsys)
+    assert code == 0 and f"removed {calls} cached replies" in err
+    assert "replies: 0" in run(["cache", "stats"], capsys)[1]
+
+
+def test_a_batch_rerun_with_a_caching_profile_makes_no_model_call(
+    endpoint: FaultServer, in_tmp_cwd: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (in_tmp_cwd / "summarize.toml").write_text(
+        f'[models.hosted]\nmodel = "gpt-4o-mini"\nbase_url = "{endpoint.base_url}"\ncache = true\n'
+    )
+    folder = in_tmp_cwd / "articles"
+    folder.mkdir()
+    for number, town in enumerate(("Eastport", "Westport", "Northport")):
+        (folder / f"{number}.txt").write_text(ARTICLE.replace("Eastport", town))
+    code, _, err = run(["batch", str(folder), "--out", "one.jsonl", "-m", "hosted"], capsys)
+    calls = len(endpoint.completions)
+    assert code == 0 and calls >= 12 and f"{calls} model calls, 0 answered" in err, err
+    code, _, err = run(["batch", str(folder), "--out", "two.jsonl", "-m", "hosted"], capsys)
+    assert code == 0 and len(endpoint.completions) == calls, err
+    assert f"0 model calls, {calls} answered from the cache" in err
+    lines = [json.loads(line) for line in (in_tmp_cwd / "two.jsonl").read_text().splitlines()]
+    assert len(lines) == 3
+    assert sum(line["briefing"]["usage"]["cache_hits"] for line in lines) == calls
+    assert all(line["briefing"]["usage"]["calls"] == 0 for line in lines)
+
+
+def test_a_second_identical_eval_with_cache_makes_no_model_call(
+    endpoint: FaultServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dataset = write_dataset(tmp_path / "mini")
+    args = ["eval", str(dataset), "-m", "gpt-4o-mini", "--similarity", "lexical", "--cache"]
+    code, _, err = run([*args, "--out", str(tmp_path / "one")], capsys)
+    calls = len(endpoint.completions)
+    assert code == 0 and calls > 0 and f"{calls} model calls, 0 answered" in err, err
+    code, _, err = run([*args, "--out", str(tmp_path / "two")], capsys)
+    assert code == 0 and len(endpoint.completions) == calls
+    assert f"0 model calls, {calls} answered from the cache" in err
+    scores = [
+        json.loads((tmp_path / run_dir / "results.json").read_text())["aggregate"]
+        for run_dir in ("one", "two")
+    ]
+    assert scores[0] == scores[1]
