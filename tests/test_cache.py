@@ -234,6 +234,8 @@ def test_a_profile_with_cache_true_is_wrapped_where_models_are_made(
     assert isinstance(made, CachedModel) and made.cache.path == tmp_path / "responses.sqlite3"
     assert not isinstance(resolve_model("gpt-4o", settings), CachedModel)
     assert isinstance(resolve_model("gpt-4o", load_settings(config, cache=True)), CachedModel)
+    config.write_text('cache = true\n[models.gpt]\nmodel = "gpt-4o-mini"\n')
+    assert isinstance(resolve_model("gpt-4o", load_settings(config)), CachedModel)
 
 
 def test_the_cache_folder_comes_from_the_environment_then_the_config(
