@@ -48,6 +48,12 @@ ModelOption = Annotated[
     str | None,
     typer.Option("--model", "-m", help="A profile name from the config, or a raw model id."),
 ]
+CacheOption = Annotated[
+    bool,
+    typer.Option(
+        "--cache", help="Answer repeated calls from the response cache, keep new replies."
+    ),
+]
 
 
 def _say_error(message: str, label: str = "error") -> None:
@@ -67,6 +73,12 @@ def _settings(config: Path | None, strategy: str | None = None, **overrides: Any
     if strategy is None:
         return settings
     return settings.with_strategy("single" if strategy.lower() == "single" else "passes")
+
+
+def _say_cache(calls: int, hits: int, settings: Settings, model: str | None, quiet: bool) -> None:
+    """With the response cache on, how many answers it gave and how many calls were made."""
+    if not quiet and (hits or settings.cache or settings.profile(model).cache):
+        stderr.print(f"{calls} model call{'s' * (calls != 1)}, {hits} answered from the cache")
 
 
 def _read_input(source: str) -> bytes:
@@ -123,6 +135,7 @@ def brief(
     config: ConfigOption = None,
     strategy: StrategyOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+    cache: CacheOption = False,
 ) -> None:
     """Brief one article."""
     from summarize.pipeline import Pipeline
@@ -131,7 +144,7 @@ def brief(
     output_format = output_format.lower()
     if output_format not in ("markdown", "json", "html"):
         _fail(f"--format must be markdown, json or html, not {output_format!r}", code=2)
-    settings = _settings(config, strategy)
+    settings = _settings(config, strategy, cache=cache or None)
     data = _read_input(source)
     pipeline = Pipeline(model, settings=settings)
     where = pipeline.profile.endpoint
@@ -154,6 +167,7 @@ def brief(
             briefing = pipeline.run(data, title, on_progress)
         finally:
             pipeline.close()
+    _say_cache(briefing.usage.calls, briefing.usage.cache_hits, settings, model, quiet)
     if output_format == "html":
         from summarize.text import clean_article
 
@@ -194,6 +208,7 @@ def batch(
     config: ConfigOption = None,
     strategy: StrategyOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+    cache: CacheOption = False,
 ) -> None:
     """Brief many articles; every result is appended to --out as soon as it is done."""
     import asyncio
@@ -202,7 +217,7 @@ def batch(
 
     from summarize.batch import BatchResult, BatchSummary, abrief_many, read_inputs
 
-    settings = _settings(config, strategy)
+    settings = _settings(config, strategy, cache=cache or None)
     items = read_inputs(source)
     progress = Progress(
         SpinnerColumn(),
@@ -219,6 +234,7 @@ def batch(
     )
     task = progress.add_task("Briefing", total=None, rate="", failed="")
     started = time.monotonic()
+    spent = {"calls": 0, "cache_hits": 0}
 
     def on_start(pending: int, skipped: int) -> None:
         if skipped and not quiet:
@@ -226,6 +242,8 @@ def batch(
         progress.update(task, total=pending)
 
     def on_result(result: BatchResult, summary: BatchSummary) -> None:
+        for name in spent:
+            spent[name] += (result.briefing or {}).get("usage", {}).get(name, 0)
         finished = summary.done + summary.failed
         elapsed = max(time.monotonic() - started, 1e-9)
         progress.update(
@@ -262,6 +280,7 @@ def batch(
         stderr.print(f"interrupted: finished results are kept in {out}; rerun to resume")
         raise typer.Exit(130) from None
     stderr.print(summary.line() + f"; results in {out}")
+    _say_cache(spent["calls"], spent["cache_hits"], settings, model, quiet)
     if summary.failed:
         raise typer.Exit(1)
 
@@ -304,6 +323,7 @@ def eval_command(
     config: ConfigOption = None,
     strategy: StrategyOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+    cache: CacheOption = False,
 ) -> None:
     """Score a model profile against hand-labelled reference briefings."""
     from summarize.evaluation.dataset import load_dataset
@@ -323,7 +343,7 @@ def eval_command(
             base = load_results(baseline)
         except (OSError, ValueError) as exc:
             _fail(f"cannot read the baseline {baseline}: {str(exc).splitlines()[0]}")
-    settings = _settings(config, strategy)
+    settings = _settings(config, strategy, cache=cache or None)
     try:
         backend = get_similarity(similarity)
     except (ValueError, ImportError) as exc:
@@ -355,6 +375,10 @@ def eval_command(
             on_case=on_case,
             judge=judge,
         )
+    usages = [c.usage for c in results.cases if c.usage is not None]
+    if mode != "replay":
+        calls, hits = sum(u.calls for u in usages), sum(u.cache_hits for u in usages)
+        _say_cache(calls, hits, settings, model, quiet)
     comparison = compare(results, base) if base is not None else None
     print_summary(results, Console(width=None if sys.stdout.isatty() else 160), comparison)
     if out is not None:
@@ -404,6 +428,52 @@ def models(config: ConfigOption = None) -> None:
     Console(width=None if sys.stdout.isatty() else 200).print(table)
     if settings.source:
         stderr.print(f"config: {settings.source}")
+
+
+cache_app = typer.Typer(help="The response cache: what it holds, and emptying it.")
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("stats")
+def cache_stats(config: ConfigOption = None) -> None:
+    """Where the response cache is, how many replies it holds, its size and hits."""
+    from datetime import UTC, datetime
+
+    from summarize.cache import ResponseCache, default_cache_path
+
+    stats = ResponseCache(default_cache_path(_settings(config))).stats()
+
+    def when(stamp: float | None) -> str:
+        return datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds") if stamp else "-"
+
+    lines = [
+        f"path: {stats.path}",
+        f"replies: {stats.rows:,}",
+        f"size: {stats.bytes / 1_000_000:.2f} MB",
+        f"hits: {stats.hits:,}",
+        f"oldest: {when(stats.oldest)}",
+        f"newest: {when(stats.newest)}",
+        *(f"profile {name}: {rows:,} replies" for name, rows in stats.profiles.items()),
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+@cache_app.command("clear")
+def cache_clear(
+    older_than: Annotated[
+        float | None,
+        typer.Option("--older-than", min=0, help="Only replies not used for this many days."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Remove the cached replies (all, or those unused for --older-than DAYS)."""
+    from summarize.cache import ResponseCache, default_cache_path
+
+    cache = ResponseCache(default_cache_path(_settings(config)))
+    removed = cache.clear(older_than)
+    stderr.print(
+        f"removed {removed:,} cached repl{'ies' if removed != 1 else 'y'} from {cache.path}"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -93,6 +93,7 @@ class ModelProfile(BaseModel):
     retry_budget_seconds: float = Field(default=180.0, gt=0)
     n_threads: int | None = None  # local model only
     strategy: Strategy | None = None  # overrides the settings' strategy for this model
+    cache: bool = False  # keep replies in the response cache (summarize.cache)
 
     @property
     def is_local(self) -> bool:
@@ -148,7 +149,8 @@ class Settings(BaseModel):
     base_url: str | None = None  # endpoint for raw model ids and profiles that name none
     models: dict[str, ModelProfile] = Field(default_factory=lambda: {"local": _local_profile()})
     prompts_dir: Path | None = None
-    cache_dir: Path | None = None
+    cache_dir: Path | None = None  # the response cache's folder ($SUMMARIZE_CACHE_DIR beats it)
+    cache: bool = False  # the response cache for every profile (--cache)
     merge: Literal["deterministic", "model"] = "deterministic"
     strategy: Strategy = "passes"
     # "sentences": where the endpoint enforces a schema, evidence must be one of the chunk's

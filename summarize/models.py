@@ -74,6 +74,7 @@ class Completion:
     refusal: str | None = None
     seconds: float = 0.0
     cached_tokens: int = 0  # prompt tokens the endpoint reused from a cached prefix
+    from_cache: bool = False  # answered by summarize.cache, no model reached
 
 
 @runtime_checkable

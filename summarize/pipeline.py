@@ -55,9 +55,19 @@ ProgressCallback = Callable[[Progress], None]
 
 
 def resolve_model(model: str | ChatModel | None, settings: Settings) -> ChatModel:
-    """A ``ChatModel`` from a profile name, a raw model id, an instance, or the default."""
+    """A ``ChatModel`` from a profile name, a raw model id, an instance, or the default.
+
+    A model made here from a profile that asks for the response cache (``cache = true``, or
+    ``settings.cache``) answers from it when it can; an instance is used as given.
+    """
     if model is None or isinstance(model, str):
-        return OpenAIChatModel(settings.profile(model))
+        profile = settings.profile(model)
+        chat_model = OpenAIChatModel(profile)
+        if profile.cache or settings.cache:
+            from summarize.cache import CachedModel, ResponseCache, default_cache_path
+
+            return CachedModel(chat_model, ResponseCache(default_cache_path(settings)))
+        return chat_model
     if isinstance(model, ChatModel):
         return model
     raise ConfigError(

@@ -82,7 +82,8 @@ class RecordingModel:
             "version": FORMAT_VERSION,
             "key": call_key(self.profile, request),
             "request": {k: v for k, v in fields.items() if k != "schema"},
-            "completion": asdict(completion),
+            # A reply the response cache gave is recorded as the model's: replayed, it is one.
+            "completion": {k: v for k, v in asdict(completion).items() if k != "from_cache"},
         }
         text = json.dumps(record, indent=1, ensure_ascii=False) + "\n"
         _write_atomic(self.folder / f"{record['key']}.json", text)

@@ -195,7 +195,9 @@ class Reasker(Generic[T]):
     def accept(self, completion: Completion) -> T | None:
         self.attempts += 1
         self.usage = self.usage.add(
-            Usage(
+            Usage(model=completion.model, cache_hits=1)
+            if completion.from_cache  # paid for on an earlier run, not now
+            else Usage(
                 model=completion.model,
                 calls=1,
                 prompt_tokens=completion.prompt_tokens,

@@ -146,6 +146,9 @@ class Usage(BaseModel):
     # embedded model's saved state, or a hosted endpoint's prompt cache. Part of prompt_tokens.
     cached_tokens: int = 0
     seconds: float = 0.0
+    # Answers from the response cache (summarize.cache): no model reached, nothing spent, so
+    # they are not in ``calls`` nor in the token counts.
+    cache_hits: int = 0
 
     def add(self, other: Usage) -> Usage:
         return Usage(
@@ -155,6 +158,7 @@ class Usage(BaseModel):
             completion_tokens=self.completion_tokens + other.completion_tokens,
             cached_tokens=self.cached_tokens + other.cached_tokens,
             seconds=self.seconds + other.seconds,
+            cache_hits=self.cache_hits + other.cache_hits,
         )
 
 
