@@ -37,6 +37,7 @@ __all__ = [
     "brief_item",
     "brief_many",
     "read_inputs",
+    "shared_pipeline",
 ]
 
 INPUT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
@@ -306,12 +307,13 @@ async def abrief_many(
                 yield item
 
     todo = pending()
+    pipeline = shared_pipeline(chat_model, settings)
 
     async def worker() -> None:
         # The workers share one iterator: each takes the next item when it is free, so at most
         # ``width`` items are read and in flight at any time.
         for item in todo:
-            record(await brief_item(lambda: Pipeline(chat_model, settings=settings), item))
+            record(await brief_item(pipeline, item))
 
     workers = [asyncio.create_task(worker()) for _ in range(width)]
     try:
@@ -333,6 +335,19 @@ async def abrief_many(
 
 def _item(entry: BatchItem | tuple[str, str | bytes]) -> BatchItem:
     return entry if isinstance(entry, BatchItem) else BatchItem(id=entry[0], text=entry[1])
+
+
+def shared_pipeline(model: ChatModel, settings: Settings) -> Callable[[], Pipeline]:
+    """One pipeline for a whole batch (its templates compiled once), made on first use so that
+    a failure to make it is recorded as an item's error, like any other."""
+    made: list[Pipeline] = []
+
+    def get() -> Pipeline:
+        if not made:
+            made.append(Pipeline(model, settings=settings))
+        return made[0]
+
+    return get
 
 
 async def brief_item(make_pipeline: Callable[[], Pipeline], item: BatchItem) -> BatchResult:
