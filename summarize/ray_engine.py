@@ -130,7 +130,16 @@ def _input_ids(source: str) -> set[str] | None:
         import pyarrow.parquet as pq
 
         return {str(i) for i in pq.read_table(local, columns=["id"]).column("id").to_pylist()}
-    return BatchInputs(local).ids if local.exists() else None
+    if not local.exists():
+        return None
+    inputs = BatchInputs(local)
+    if not local.is_dir():
+        # The workers read lines without their numbers, so no line may rely on its number.
+        with local.open(encoding="utf-8", errors="replace") as handle:
+            for number, line in enumerate(handle, 1):
+                if line.strip() and "id" not in json.loads(line):
+                    raise InputError(f"{local}: line {number}: the Ray engine needs an id")
+    return inputs.ids
 
 
 def _read(source: str, done: set[str], blocks: int | None) -> Any:

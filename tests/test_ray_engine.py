@@ -183,3 +183,6 @@ def test_the_ray_engine_reports_a_missing_input_and_a_bad_line_before_it_runs(
     bad.write_text('{"id": "a", "text": "A"}\nnot json\n')
     with pytest.raises(InputError, match="line 2: not JSON"):
         ray_brief_many(bad, out=tmp_path / "o.jsonl", model=echo_model)
+    bad.write_text('{"id": "a", "text": "A"}\n{"text": "B"}\n')
+    with pytest.raises(InputError, match="line 2: the Ray engine needs an id"):
+        ray_brief_many(bad, out=tmp_path / "o.jsonl", model=echo_model)
