@@ -18,23 +18,26 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from summarize.config import Settings, load_settings
-from summarize.errors import InputError, SummarizeError
+from summarize.errors import InputError
 from summarize.models import ChatModel, aclose_model
 from summarize.pipeline import Pipeline, resolve_model
 
 __all__ = [
+    "BatchInputs",
     "BatchItem",
     "BatchResult",
     "BatchSummary",
     "abrief_many",
+    "brief_item",
     "brief_many",
     "read_inputs",
+    "shared_pipeline",
 ]
 
 INPUT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
@@ -89,6 +92,18 @@ class BatchSummary:
     interrupted: bool = False
     errors: dict[str, int] = field(default_factory=dict)
 
+    def add(self, result: BatchResult) -> None:
+        """Count one result: done or failed (by error type), and the tokens it cost."""
+        if result.ok:
+            self.done += 1
+            usage = (result.briefing or {}).get("usage") or {}
+            self.prompt_tokens += int(usage.get("prompt_tokens", 0))
+            self.completion_tokens += int(usage.get("completion_tokens", 0))
+        else:
+            self.failed += 1
+            kind = (result.error or {}).get("type", "Error")
+            self.errors[kind] = self.errors.get(kind, 0) + 1
+
     @property
     def total(self) -> int:
         return self.done + self.failed + self.skipped
@@ -107,77 +122,136 @@ class BatchSummary:
         return ("interrupted: " if self.interrupted else "") + ", ".join(parts)
 
 
-def read_inputs(source: str | Path) -> list[BatchItem]:
+class BatchInputs:
+    """The items of a folder or a JSONL file, read lazily.
+
+    Every line is checked when this is made (a bad line is reported with its number before
+    anything runs), keeping only the ids; each iteration then reads the source again, one item
+    at a time, so a batch holds the texts of the items in flight and no more.
+    """
+
+    def __init__(self, source: str | Path) -> None:
+        self.path = Path(source)
+        if self.path.is_dir():
+            self.ids = {item.id for item in self._folder_items()}
+            if not self.ids:
+                raise InputError(f"{self.path}: no {'/'.join(INPUT_SUFFIXES)} files in this folder")
+        elif self.path.exists():
+            self.ids = _check_jsonl(self.path)
+        else:
+            raise InputError(f"{self.path}: no such file or folder")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __iter__(self) -> Iterator[BatchItem]:
+        if self.path.is_dir():
+            return self._folder_items()
+        return (BatchItem(id=item_id, text=text) for item_id, text in _jsonl_records(self.path))
+
+    def _folder_items(self) -> Iterator[BatchItem]:
+        """Files in the order of their sorted relative paths, one folder listed at a time."""
+        root = self.path
+
+        def walk(folder: Path) -> Iterator[BatchItem]:
+            for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+                if entry.is_dir():
+                    yield from walk(entry)
+                elif entry.is_file() and entry.suffix.lower() in INPUT_SUFFIXES:
+                    yield BatchItem(id=entry.relative_to(root).as_posix(), path=entry)
+
+        return walk(root)
+
+
+def read_inputs(source: str | Path) -> BatchInputs:
     """Items from a folder of .txt/.md/.html files or a JSONL file of ``{"id", "text"}``."""
-    path = Path(source)
-    if path.is_dir():
-        files = sorted(
-            p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES
-        )
-        if not files:
-            raise InputError(f"{path}: no {'/'.join(INPUT_SUFFIXES)} files in this folder")
-        return [BatchItem(id=p.relative_to(path).as_posix(), path=p) for p in files]
-    if not path.exists():
-        raise InputError(f"{path}: no such file or folder")
-    items: list[BatchItem] = []
+    return BatchInputs(source)
+
+
+def _jsonl_records(path: Path) -> Iterator[tuple[str, str]]:
+    """``(id, text)`` of each good line; ``_check_jsonl`` has reported the bad ones."""
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, 1):
+            record = _parse_line(line, number)
+            if isinstance(record, tuple):
+                yield record
+
+
+def _parse_line(line: str, number: int) -> tuple[str, str] | str | None:
+    """A line's ``(id, text)``, a problem to report, or None for a blank line."""
+    if not line.strip():
+        return None
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return f"line {number}: not JSON ({exc.msg})"
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        return f'line {number}: needs {{"id": ..., "text": "..."}}'
+    return str(record.get("id", number)), record["text"]
+
+
+def _check_jsonl(path: Path) -> set[str]:
+    """The ids of a JSONL input; every bad line and duplicate id reported in one error."""
     seen: set[str] = set()
     problems: list[str] = []
     with path.open(encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(f"line {number}: not JSON ({exc.msg})")
-                continue
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                problems.append(f'line {number}: needs {{"id": ..., "text": "..."}}')
-                continue
-            item_id = str(record.get("id", number))
-            if item_id in seen:
-                problems.append(f"line {number}: duplicate id {item_id!r}")
-                continue
-            seen.add(item_id)
-            items.append(BatchItem(id=item_id, text=record["text"]))
+            record = _parse_line(line, number)
+            if isinstance(record, str):
+                problems.append(record)
+            elif record is not None:
+                if record[0] in seen:
+                    problems.append(f"line {number}: duplicate id {record[0]!r}")
+                seen.add(record[0])
     if problems:
         shown = "; ".join(problems[:5]) + (
             f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
         )
         raise InputError(f"{path}: {shown}")
-    if not items:
+    if not seen:
         raise InputError(f"{path}: no items")
-    return items
+    return seen
 
 
 def _load_done(out: Path, retry_failed: bool) -> set[str]:
-    """Ids already in ``out``; a torn last line (a kill mid-write) is cut off."""
+    """Ids already in ``out``; a torn last line (a kill mid-write) is cut off.
+
+    Read as a stream, and rewritten (as a stream too) only when a line must go.
+    """
     if not out.exists():
         return set()
     done: set[str] = set()
-    kept: list[str] = []
-    dropped = False
+    rewrite = False
+    for line, item_id in _output_lines(out, retry_failed):
+        if item_id is None:
+            rewrite = True
+            continue
+        done.add(item_id)
+        if not line.endswith("\n"):
+            rewrite = True  # complete but unterminated: rewrite, or the next line joins it
+    if rewrite:
+        tmp = out.with_name(out.name + ".tmp")
+        with tmp.open("w", encoding="utf-8") as kept:
+            for line, item_id in _output_lines(out, retry_failed):
+                if item_id is not None:
+                    kept.write(line if line.endswith("\n") else line + "\n")
+        os.replace(tmp, out)
+    return done
+
+
+def _output_lines(out: Path, retry_failed: bool) -> Iterator[tuple[str, str | None]]:
+    """Each line of a results file with its id, or None for a line to drop."""
     with out.open(encoding="utf-8", errors="replace") as handle:
         for line in handle:
             try:
                 record = json.loads(line)
-                item_id = str(record["id"])
+                item_id: str | None = str(record["id"])
             except (ValueError, KeyError, TypeError):
-                dropped = True
-                continue
-            if retry_failed and not record.get("ok"):
-                dropped = True
-                continue
-            done.add(item_id)
-            if not line.endswith("\n"):
-                dropped = True  # complete but unterminated: rewrite, or the next line joins it
-                line += "\n"
-            kept.append(line)
-    if dropped:
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text("".join(kept), encoding="utf-8")
-        os.replace(tmp, out)
-    return done
+                item_id = None
+            else:
+                if retry_failed and not record.get("ok"):
+                    item_id = None
+            yield line, item_id
 
 
 OnResult = Callable[[BatchResult, BatchSummary], None]
@@ -194,18 +268,22 @@ async def abrief_many(
     on_result: OnResult | None = None,
     on_start: Callable[[int, int], None] | None = None,
 ) -> BatchSummary:
-    """Brief every item, at most ``concurrency`` at once, appending each result to ``out``."""
+    """Brief every item, at most ``concurrency`` at once, appending each result to ``out``.
+
+    ``items`` is consumed lazily (``read_inputs`` reads one item at a time): only the items in
+    flight are held, whatever the size of the input. ``on_start(pending, skipped)`` is called
+    before the first item when the input's size is known (a list, ``read_inputs``' result).
+    """
     settings = config if config is not None else load_settings()
     chat_model = resolve_model(model, settings)  # one client for the whole batch
-    todo = [i if isinstance(i, BatchItem) else BatchItem(id=i[0], text=i[1]) for i in items]
     out_path = Path(out) if out is not None else None
     summary = BatchSummary()
     done_ids = _load_done(out_path, retry_failed) if out_path else set()
-    pending = [i for i in todo if i.id not in done_ids]
-    summary.skipped = len(todo) - len(pending)
-    if on_start:
-        on_start(len(pending), summary.skipped)
-    limit = asyncio.Semaphore(concurrency or settings.concurrency)
+    if on_start and isinstance(items, Sized):
+        ids = items.ids if isinstance(items, BatchInputs) else (_item(i).id for i in items)
+        skipped = sum(1 for item_id in ids if item_id in done_ids)
+        on_start(len(items) - skipped, skipped)
+    width = concurrency or settings.concurrency
     started = time.monotonic()
     handle = None
     if out_path:
@@ -216,40 +294,35 @@ async def abrief_many(
         if handle:
             handle.write(result.to_json() + "\n")
             handle.flush()
-        if result.ok:
-            summary.done += 1
-        else:
-            summary.failed += 1
-            kind = (result.error or {}).get("type", "Error")
-            summary.errors[kind] = summary.errors.get(kind, 0) + 1
+        summary.add(result)
         if on_result:
             on_result(result, summary)
 
-    async def one(item: BatchItem) -> None:
-        async with limit:
-            t0 = time.monotonic()
-            try:
-                pipeline = Pipeline(chat_model, settings=settings)
-                briefing = await pipeline.arun(item.read())
-            except SummarizeError as exc:
-                record(BatchResult(item.id, False, time.monotonic() - t0, error=_error(exc)))
-                return
-            except Exception as exc:  # a bug must not cost the rest of the batch
-                record(BatchResult(item.id, False, time.monotonic() - t0, error=_error(exc)))
-                return
-            summary.prompt_tokens += briefing.usage.prompt_tokens
-            summary.completion_tokens += briefing.usage.completion_tokens
-            data = briefing.model_dump(mode="json")
-            record(BatchResult(item.id, True, time.monotonic() - t0, briefing=data))
+    def pending() -> Iterator[BatchItem]:
+        for entry in items:
+            item = _item(entry)
+            if item.id in done_ids:
+                summary.skipped += 1
+            else:
+                yield item
 
-    tasks = [asyncio.create_task(one(item)) for item in pending]
+    todo = pending()
+    pipeline = shared_pipeline(chat_model, settings)
+
+    async def worker() -> None:
+        # The workers share one iterator: each takes the next item when it is free, so at most
+        # ``width`` items are read and in flight at any time.
+        for item in todo:
+            record(await brief_item(pipeline, item))
+
+    workers = [asyncio.create_task(worker()) for _ in range(width)]
     try:
-        await asyncio.gather(*tasks)
+        await asyncio.gather(*workers)
     except asyncio.CancelledError:
         summary.interrupted = True
-        for task in tasks:
+        for task in workers:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*workers, return_exceptions=True)
         raise
     finally:
         summary.seconds = time.monotonic() - started
@@ -260,6 +333,34 @@ async def abrief_many(
     return summary
 
 
+def _item(entry: BatchItem | tuple[str, str | bytes]) -> BatchItem:
+    return entry if isinstance(entry, BatchItem) else BatchItem(id=entry[0], text=entry[1])
+
+
+def shared_pipeline(model: ChatModel, settings: Settings) -> Callable[[], Pipeline]:
+    """One pipeline for a whole batch (its templates compiled once), made on first use so that
+    a failure to make it is recorded as an item's error, like any other."""
+    made: list[Pipeline] = []
+
+    def get() -> Pipeline:
+        if not made:
+            made.append(Pipeline(model, settings=settings))
+        return made[0]
+
+    return get
+
+
+async def brief_item(make_pipeline: Callable[[], Pipeline], item: BatchItem) -> BatchResult:
+    """One item's result; every failure is captured, never raised (shared by the engines)."""
+    started = time.monotonic()
+    try:
+        briefing = await make_pipeline().arun(item.read())
+    except Exception as exc:  # a SummarizeError, or a bug that must not cost the whole batch
+        return BatchResult(item.id, False, time.monotonic() - started, error=_error(exc))
+    data = briefing.model_dump(mode="json")
+    return BatchResult(item.id, True, time.monotonic() - started, briefing=data)
+
+
 def _error(exc: BaseException) -> dict[str, str]:
     return {
         "type": type(exc).__name__,
@@ -268,7 +369,7 @@ def _error(exc: BaseException) -> dict[str, str]:
 
 
 def brief_many(
-    items: Sequence[BatchItem | tuple[str, str | bytes]],
+    items: Iterable[BatchItem | tuple[str, str | bytes]],
     **kwargs: Any,
 ) -> BatchSummary:
     """The sync twin of ``abrief_many``."""

@@ -209,6 +209,19 @@ def batch(
     strategy: StrategyOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
     cache: CacheOption = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine", help="local (one process) or ray (Ray Data: JSONL, folder or Parquet)."
+        ),
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray-address", help="With --engine ray: a cluster (default $RAY_ADDRESS)."),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="With --engine ray: actors (models) to run.")
+    ] = 2,
 ) -> None:
     """Brief many articles; every result is appended to --out as soon as it is done."""
     import asyncio
@@ -218,7 +231,9 @@ def batch(
     from summarize.batch import BatchResult, BatchSummary, abrief_many, read_inputs
 
     settings = _settings(config, strategy, cache=cache or None)
-    items = read_inputs(source)
+    if engine not in ("local", "ray"):
+        _fail(f"--engine must be local or ray, not {engine!r}", code=2)
+    items = read_inputs(source) if engine == "local" else None
     progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -264,18 +279,34 @@ def batch(
     summary = BatchSummary()
     try:
         with progress:
-            summary = asyncio.run(
-                abrief_many(
-                    items,
+            if items is None:
+                from summarize.ray_engine import ray_brief_many
+
+                summary = ray_brief_many(
+                    source,
                     out=out,
                     model=model,
                     config=settings,
                     concurrency=concurrency,
+                    workers=workers,
                     retry_failed=retry_failed,
+                    ray_address=ray_address,
                     on_result=on_result,
                     on_start=on_start,
                 )
-            )
+            else:
+                summary = asyncio.run(
+                    abrief_many(
+                        items,
+                        out=out,
+                        model=model,
+                        config=settings,
+                        concurrency=concurrency,
+                        retry_failed=retry_failed,
+                        on_result=on_result,
+                        on_start=on_start,
+                    )
+                )
     except KeyboardInterrupt:
         stderr.print(f"interrupted: finished results are kept in {out}; rerun to resume")
         raise typer.Exit(130) from None

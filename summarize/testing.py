@@ -16,11 +16,17 @@
 
       model = OpenAIChatModel(profile, http_client=mock_openai_http_client(handler))
 
+* ``echo_model(latency=...)``: a ``FakeModel`` that answers every call with a valid, grounded
+  briefing of whatever article it is given (``testing_server.echo_briefing``), optionally after
+  a delay: for batches, benchmarks and engines that build their model from a factory
+  (``summarize batch --engine ray`` builds one per worker).
+
 For faults over a real socket, see ``summarize.testing_server``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import deque
@@ -37,6 +43,8 @@ __all__ = [
     "FakeModel",
     "Reply",
     "chat_completion_body",
+    "echo_model",
+    "echo_reply",
     "mock_openai_async_http_client",
     "mock_openai_http_client",
 ]
@@ -61,6 +69,8 @@ class FakeModel:
         max_output_tokens: int = 1024,
         structured_output: StructuredOutput = "json_schema",
         default: Reply | None = None,
+        latency: float = 0.0,
+        keep_history: bool = True,
     ) -> None:
         self.profile = profile or ModelProfile(
             name="fake",
@@ -74,13 +84,16 @@ class FakeModel:
         self.replies: deque[Reply] = deque(replies)
         self.default = default
         self.history: list[CompletionRequest] = []
+        self.latency = latency  # seconds before each answer, like a real endpoint's
+        self.keep_history = keep_history  # off for long batches: history grows with every call
 
     def enqueue(self, *replies: Reply) -> FakeModel:
         self.replies.extend(replies)
         return self
 
     def _next(self, request: CompletionRequest) -> Completion:
-        self.history.append(request)
+        if self.keep_history:
+            self.history.append(request)
         if self.replies:
             reply: Any = self.replies.popleft()
         elif self.default is not None:
@@ -108,10 +121,31 @@ class FakeModel:
         )
 
     def complete(self, request: CompletionRequest) -> Completion:
+        if self.latency:
+            time.sleep(self.latency)
         return self._next(request)
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
+        if self.latency:
+            await asyncio.sleep(self.latency)
         return self._next(request)
+
+
+def echo_reply(request: CompletionRequest) -> Any:
+    """A valid answer to any call about any article: ``testing_server.echo_briefing``'s."""
+    from summarize.testing_server import Reply as ServerReply
+    from summarize.testing_server import echo_briefing
+
+    body = {"messages": request.messages, "response_format": {"schema": request.schema}}
+    reply = echo_briefing(body)
+    assert isinstance(reply, ServerReply)
+    return reply.content
+
+
+def echo_model(latency: float = 0.0, keep_history: bool = False) -> FakeModel:
+    """A ``FakeModel`` that briefs any article (its first sentence quoted), after ``latency``;
+    by default it keeps no history, so that it can serve a batch of any size."""
+    return FakeModel(default=echo_reply, latency=latency, keep_history=keep_history)
 
 
 def chat_completion_body(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,72 @@ def test_the_batch_command_summarises_and_fails_when_items_fail(
     assert info.value.code == 1
     assert "3 done, 1 failed, 0 skipped" in err and "InputError x1" in err
     assert len(lines(out)) == 4
+
+
+async def test_a_batch_reads_its_input_lazily_keeping_at_most_concurrency_in_flight(
+    tmp_path: Path,
+) -> None:
+    read: list[str] = []
+    finished: list[str] = []
+    ahead: list[int] = []
+
+    def items() -> Iterator[tuple[str, str]]:
+        for i in range(20):
+            read.append(f"c{i}")
+            ahead.append(len(read) - len(finished))
+            yield f"c{i}", ARTICLE.format(city=f"City{i}")
+
+    class Slow(FakeModel):
+        async def acomplete(self, request: CompletionRequest):  # type: ignore[no-untyped-def]
+            await asyncio.sleep(0)  # let the other workers run
+            return self._next(request)
+
+    summary = await abrief_many(
+        items(),
+        out=tmp_path / "results.jsonl",
+        model=Slow(default=draft),
+        config=Settings(strategy="single"),
+        concurrency=3,
+        on_result=lambda result, _: finished.append(result.id),
+    )
+    assert summary.done == 20
+    assert max(ahead) == 3  # three workers, each holding one item
+    assert sorted(finished) == sorted(read)
+
+
+def test_a_rerun_of_a_lazy_input_counts_what_it_skips_before_it_starts(tmp_path: Path) -> None:
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text(
+        "".join(
+            json.dumps({"id": f"c{i}", "text": ARTICLE.format(city=f"C{i}")}) + "\n"
+            for i in range(5)
+        )
+    )
+    out = tmp_path / "results.jsonl"
+    out.write_text(
+        "".join(json.dumps({"id": f"c{i}", "ok": True, "seconds": 1}) + "\n" for i in (1, 3))
+    )
+    starts: list[tuple[int, int]] = []
+    model = FakeModel(default=draft)
+    summary = brief_many(
+        read_inputs(jsonl),
+        out=out,
+        model=model,
+        config=Settings(strategy="single"),
+        on_start=lambda pending, skipped: starts.append((pending, skipped)),
+    )
+    assert starts == [(3, 2)]
+    assert (summary.done, summary.skipped) == (3, 2)
+    assert [r["id"] for r in lines(out)] == ["c1", "c3", "c0", "c2", "c4"]
+
+
+def test_lazy_inputs_can_be_read_again_and_know_their_size(tmp_path: Path) -> None:
+    (tmp_path / "docs" / "b").mkdir(parents=True)
+    for name in ("c.txt", "b/z.md", "a.html", "b/a.txt", "b.txt"):
+        (tmp_path / "docs" / name).write_text(name)
+    inputs = read_inputs(tmp_path / "docs")
+    expected = ["a.html", "b/a.txt", "b/z.md", "b.txt", "c.txt"]
+    assert [i.id for i in inputs] == [i.id for i in inputs] == expected
+    assert len(inputs) == 5
+    # the order of a sorted recursive listing, as before the input was read lazily
+    assert expected == sorted(expected, key=lambda name: Path(name).parts)

@@ -366,7 +366,7 @@ It is unclear whether the commission can extend the agreement without the groups
 
 
 def test_the_questions_pass_shows_the_sentences_that_leave_something_open() -> None:
-    from summarize.passes.base import PartContext, Plan
+    from summarize.passes.base import PartContext
     from summarize.pipeline import Pipeline
 
     pipeline = Pipeline(FakeModel(), settings=settings())
