@@ -40,17 +40,33 @@ __all__ = [
 INPUT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 
 
+URL_LIST_SUFFIXES = (".urls", ".txt")
+
+
 @dataclass(frozen=True)
 class BatchItem:
-    """One article of a batch: its text, or the file to read it from when its turn comes."""
+    """One article of a batch: its text, or the file to read it from or the URL to fetch it
+    from when its turn comes (a fetch that fails is that item's ``FetchError``)."""
 
     id: str
     text: str | bytes | None = None
     path: Path | None = None
+    url: str | None = None
+
+    def load(self) -> tuple[str | bytes, str | None]:
+        """The article, and the URL it was fetched from (where redirects ended), if any."""
+        if self.text is None and self.url is not None:
+            from summarize.fetch import fetch
+
+            page = fetch(self.url)
+            return page.text, page.url
+        return self.read(), self.url
 
     def read(self) -> str | bytes:
         if self.text is not None:
             return self.text
+        if self.url is not None:
+            return self.load()[0]
         if self.path is None:
             raise InputError(f"{self.id}: no text")
         try:
@@ -108,7 +124,8 @@ class BatchSummary:
 
 
 def read_inputs(source: str | Path) -> list[BatchItem]:
-    """Items from a folder of .txt/.md/.html files or a JSONL file of ``{"id", "text"}``."""
+    """Items from a folder of .txt/.md/.html files, a JSONL file of ``{"id", "text"}`` or
+    ``{"id", "url"}`` lines, or a .urls/.txt file of URLs, one a line (the id is the URL)."""
     path = Path(source)
     if path.is_dir():
         files = sorted(
@@ -119,6 +136,8 @@ def read_inputs(source: str | Path) -> list[BatchItem]:
         return [BatchItem(id=p.relative_to(path).as_posix(), path=p) for p in files]
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
+    if path.suffix.lower() in URL_LIST_SUFFIXES:
+        return _read_url_list(path)
     items: list[BatchItem] = []
     seen: set[str] = set()
     problems: list[str] = []
@@ -131,15 +150,44 @@ def read_inputs(source: str | Path) -> list[BatchItem]:
             except json.JSONDecodeError as exc:
                 problems.append(f"line {number}: not JSON ({exc.msg})")
                 continue
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                problems.append(f'line {number}: needs {{"id": ..., "text": "..."}}')
+            url = record.get("url") if isinstance(record, dict) else None
+            if isinstance(url, str) and "text" not in record:
+                record = {"id": url, **record}  # a URL is its own id unless one is given
+            elif not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                problems.append(f'line {number}: needs {{"id": ..., "text": "..."}} or "url"')
                 continue
             item_id = str(record.get("id", number))
             if item_id in seen:
                 problems.append(f"line {number}: duplicate id {item_id!r}")
                 continue
             seen.add(item_id)
-            items.append(BatchItem(id=item_id, text=record["text"]))
+            items.append(BatchItem(id=item_id, text=record.get("text"), url=record.get("url")))
+    return _checked(path, items, problems)
+
+
+def _read_url_list(path: Path) -> list[BatchItem]:
+    """One URL a line; blank lines and ``#`` comments skipped; each URL its item's id."""
+    from summarize.fetch import is_url
+
+    items: list[BatchItem] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, 1):
+            url = line.strip()
+            if not url or url.startswith("#"):
+                continue
+            if not is_url(url):
+                problems.append(f"line {number}: not an http(s) URL")
+            elif url in seen:
+                problems.append(f"line {number}: duplicate URL")
+            else:
+                seen.add(url)
+                items.append(BatchItem(id=url, url=url))
+    return _checked(path, items, problems)
+
+
+def _checked(path: Path, items: list[BatchItem], problems: list[str]) -> list[BatchItem]:
     if problems:
         shown = "; ".join(problems[:5]) + (
             f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
@@ -230,7 +278,9 @@ async def abrief_many(
             t0 = time.monotonic()
             try:
                 pipeline = Pipeline(chat_model, settings=settings)
-                briefing = await pipeline.arun(item.read())
+                # In a thread: fetching a URL must not stall the other items.
+                text, url = await asyncio.to_thread(item.load) if item.url else item.load()
+                briefing = await pipeline.arun(text, url=url)
             except SummarizeError as exc:
                 record(BatchResult(item.id, False, time.monotonic() - t0, error=_error(exc)))
                 return
