@@ -73,8 +73,8 @@ def _read_input(source: str) -> tuple[str | bytes, str | None]:
     """The article's text or bytes, and the URL it was fetched from (None for a file)."""
     from summarize.fetch import fetch, is_url
 
-    if is_url(source):
-        page = fetch(source)
+    if is_url(source) or ("://" in source and not Path(source).exists()):
+        page = fetch(source)  # refuses ftp:// and the like in its own words
         return page.text, page.url
     if source == "-":
         return sys.stdin.buffer.read(), None

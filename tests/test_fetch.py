@@ -280,6 +280,14 @@ def test_brief_of_a_url_that_fails_is_one_line_and_no_model_call(
     assert fake.history == []
 
 
+def test_brief_of_another_scheme_is_refused_as_a_url_not_looked_for_as_a_file(
+    fake: FakeModel, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["brief", "ftp://news.example/a"], capsys)
+    assert code == 1
+    assert err.strip() == "error: ftp://news.example/a: not an http:// or https:// URL"
+
+
 def test_the_library_records_the_url_it_is_given() -> None:
     briefing = brief(
         PAGE,
