@@ -16,6 +16,7 @@ from summarize.batch import BatchItem, BatchSummary, abrief_many, brief_many
 from summarize.config import ModelProfile, Settings, Strategy, load_settings
 from summarize.errors import (
     ConfigError,
+    FetchError,
     InputError,
     InvalidOutputError,
     LocalModelError,
@@ -28,7 +29,7 @@ from summarize.errors import (
 )
 from summarize.models import ChatModel, Completion, CompletionRequest, OpenAIChatModel
 from summarize.pipeline import Pipeline, Progress, ProgressCallback
-from summarize.schema import Actor, Briefing, OpenQuestion, Position, Quote, Usage
+from summarize.schema import Actor, Briefing, OpenQuestion, Position, Quote, Source, Usage
 
 __all__ = [
     "Actor",
@@ -39,6 +40,7 @@ __all__ = [
     "Completion",
     "CompletionRequest",
     "ConfigError",
+    "FetchError",
     "InputError",
     "InvalidOutputError",
     "LocalModelError",
@@ -53,6 +55,7 @@ __all__ = [
     "Progress",
     "Quote",
     "Settings",
+    "Source",
     "SummarizeError",
     "TemplateError",
     "TransientModelError",
@@ -81,6 +84,7 @@ def brief(
     title: str | None = None,
     on_progress: ProgressCallback | None = None,
     strategy: Strategy | None = None,
+    url: str | None = None,
 ) -> Briefing:
     """Brief one article.
 
@@ -88,11 +92,12 @@ def brief(
     a ``ChatModel`` instance. ``config`` is a ``Settings`` object or the path of a
     ``summarize.toml``; by default the usual files and environment are read. Raises only
     ``SummarizeError`` subclasses. ``strategy``: ``"passes"`` (several small calls, the
-    default) or ``"single"`` (one call per part), overriding the configuration.
+    default) or ``"single"`` (one call per part), overriding the configuration. ``url``: where
+    the article came from, kept in ``Briefing.source`` (``summarize.fetch.fetch`` fetches one).
     """
     pipeline = Pipeline(model, settings=_settings(config), strategy=strategy)
     try:
-        return pipeline.run(text, title, on_progress)
+        return pipeline.run(text, title, on_progress, url=url)
     finally:
         pipeline.close()
 
@@ -105,10 +110,11 @@ async def abrief(
     title: str | None = None,
     on_progress: ProgressCallback | None = None,
     strategy: Strategy | None = None,
+    url: str | None = None,
 ) -> Briefing:
     """The async twin of ``brief``: its calls (passes, parts) run concurrently."""
     pipeline = Pipeline(model, settings=_settings(config), strategy=strategy)
     try:
-        return await pipeline.arun(text, title, on_progress)
+        return await pipeline.arun(text, title, on_progress, url=url)
     finally:
         await pipeline.aclose()

@@ -41,17 +41,31 @@ __all__ = [
 ]
 
 INPUT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+URL_LIST_SUFFIXES = (".urls", ".txt")
 
 
 @dataclass(frozen=True)
 class BatchItem:
-    """One article of a batch: its text, or the file to read it from when its turn comes."""
+    """One article of a batch: its text, or the file to read it from or the URL to fetch it
+    from when its turn comes (a fetch that fails is that item's ``FetchError``)."""
 
     id: str
     text: str | bytes | None = None
     path: Path | None = None
+    url: str | None = None
+
+    def load(self) -> tuple[str | bytes, str | None]:
+        """The article, and the URL it was fetched from (where redirects ended), if any."""
+        if self.text is None and self.url is not None:
+            from summarize.fetch import fetch
+
+            page = fetch(self.url)
+            return page.text, page.url
+        return self.read(), self.url
 
     def read(self) -> str | bytes:
+        if self.url is not None and self.text is None:
+            return self.load()[0]
         if self.text is not None:
             return self.text
         if self.path is None:
@@ -123,7 +137,7 @@ class BatchSummary:
 
 
 class BatchInputs:
-    """The items of a folder or a JSONL file, read lazily.
+    """The items of a folder, a JSONL file or a list of URLs, read lazily.
 
     Every line is checked when this is made (a bad line is reported with its number before
     anything runs), keeping only the ids; each iteration then reads the source again, one item
@@ -136,8 +150,10 @@ class BatchInputs:
             self.ids = {item.id for item in self._folder_items()}
             if not self.ids:
                 raise InputError(f"{self.path}: no {'/'.join(INPUT_SUFFIXES)} files in this folder")
+        elif self.path.exists() and self.path.suffix.lower() in URL_LIST_SUFFIXES:
+            self.ids = _check_lines(self.path, _url_lines)
         elif self.path.exists():
-            self.ids = _check_jsonl(self.path)
+            self.ids = _check_lines(self.path, _jsonl_lines)
         else:
             raise InputError(f"{self.path}: no such file or folder")
 
@@ -147,7 +163,8 @@ class BatchInputs:
     def __iter__(self) -> Iterator[BatchItem]:
         if self.path.is_dir():
             return self._folder_items()
-        return (BatchItem(id=item_id, text=text) for item_id, text in _jsonl_records(self.path))
+        lines = _url_lines if self.path.suffix.lower() in URL_LIST_SUFFIXES else _jsonl_lines
+        return (item for _, item in lines(self.path) if isinstance(item, BatchItem))
 
     def _folder_items(self) -> Iterator[BatchItem]:
         """Files in the order of their sorted relative paths, one folder listed at a time."""
@@ -164,45 +181,64 @@ class BatchInputs:
 
 
 def read_inputs(source: str | Path) -> BatchInputs:
-    """Items from a folder of .txt/.md/.html files or a JSONL file of ``{"id", "text"}``."""
+    """Items from a folder of .txt/.md/.html files, a JSONL file of ``{"id", "text"}`` or
+    ``{"id", "url"}`` lines, or a .urls/.txt file of URLs, one a line (the id is the URL)."""
     return BatchInputs(source)
 
 
-def _jsonl_records(path: Path) -> Iterator[tuple[str, str]]:
-    """``(id, text)`` of each good line; ``_check_jsonl`` has reported the bad ones."""
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for number, line in enumerate(handle, 1):
-            record = _parse_line(line, number)
-            if isinstance(record, tuple):
-                yield record
+_Line = tuple[int, BatchItem | str]  # line number, and its item or a problem to report
 
 
-def _parse_line(line: str, number: int) -> tuple[str, str] | str | None:
-    """A line's ``(id, text)``, a problem to report, or None for a blank line."""
+def parse_jsonl_line(line: str, number: int) -> BatchItem | str | None:
+    """One JSONL input line: its item, a problem to report, or None for a blank line."""
     if not line.strip():
         return None
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         return f"line {number}: not JSON ({exc.msg})"
-    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-        return f'line {number}: needs {{"id": ..., "text": "..."}}'
-    return str(record.get("id", number)), record["text"]
+    url = record.get("url") if isinstance(record, dict) else None
+    if isinstance(url, str) and "text" not in record:
+        record = {"id": url, **record}  # a URL is its own id unless one is given
+    elif not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        return f'line {number}: needs {{"id": ..., "text": "..."}} or "url"'
+    return BatchItem(id=str(record.get("id", number)), text=record.get("text"), url=url)
 
 
-def _check_jsonl(path: Path) -> set[str]:
-    """The ids of a JSONL input; every bad line and duplicate id reported in one error."""
-    seen: set[str] = set()
-    problems: list[str] = []
+def _jsonl_lines(path: Path) -> Iterator[_Line]:
     with path.open(encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, 1):
-            record = _parse_line(line, number)
-            if isinstance(record, str):
-                problems.append(record)
-            elif record is not None:
-                if record[0] in seen:
-                    problems.append(f"line {number}: duplicate id {record[0]!r}")
-                seen.add(record[0])
+            item = parse_jsonl_line(line, number)
+            if item is not None:
+                yield number, item
+
+
+def _url_lines(path: Path) -> Iterator[_Line]:
+    """One URL a line; blank lines and ``#`` comments skipped; each URL its item's id."""
+    from summarize.fetch import is_url
+
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, 1):
+            url = line.strip()
+            if not url or url.startswith("#"):
+                continue
+            if is_url(url):
+                yield number, BatchItem(id=url, url=url)
+            else:
+                yield number, f"line {number}: not an http(s) URL"
+
+
+def _check_lines(path: Path, lines: Callable[[Path], Iterator[_Line]]) -> set[str]:
+    """The ids of a line-based input; every bad line and duplicate id reported in one error."""
+    seen: set[str] = set()
+    problems: list[str] = []
+    for number, line in lines(path):
+        if isinstance(line, str):
+            problems.append(line)
+        elif line.id in seen:
+            problems.append(f"line {number}: duplicate id {line.id!r}")
+        else:
+            seen.add(line.id)
     if problems:
         shown = "; ".join(problems[:5]) + (
             f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
@@ -354,7 +390,9 @@ async def brief_item(make_pipeline: Callable[[], Pipeline], item: BatchItem) -> 
     """One item's result; every failure is captured, never raised (shared by the engines)."""
     started = time.monotonic()
     try:
-        briefing = await make_pipeline().arun(item.read())
+        # In a thread: fetching a URL must not stall the other items.
+        text, url = await asyncio.to_thread(item.load) if item.url else item.load()
+        briefing = await make_pipeline().arun(text, url=url)
     except Exception as exc:  # a SummarizeError, or a bug that must not cost the whole batch
         return BatchResult(item.id, False, time.monotonic() - started, error=_error(exc))
     data = briefing.model_dump(mode="json")

@@ -81,14 +81,20 @@ def _say_cache(calls: int, hits: int, settings: Settings, model: str | None, qui
         stderr.print(f"{calls} model call{'s' * (calls != 1)}, {hits} answered from the cache")
 
 
-def _read_input(source: str) -> bytes:
+def _read_input(source: str) -> tuple[str | bytes, str | None]:
+    """The article's text or bytes, and the URL it was fetched from (None for a file)."""
+    from summarize.fetch import fetch, is_url
+
+    if is_url(source) or ("://" in source and not Path(source).exists()):
+        page = fetch(source)  # refuses ftp:// and the like in its own words
+        return page.text, page.url
     if source == "-":
-        return sys.stdin.buffer.read()
+        return sys.stdin.buffer.read(), None
     path = Path(source)
     if path.is_dir():
         raise InputError(f"{path} is a folder, not an article (use 'summarize batch' for folders)")
     try:
-        return path.read_bytes()
+        return path.read_bytes(), None
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except OSError as exc:
@@ -114,7 +120,8 @@ def _main(
 @app.command()
 def brief(
     source: Annotated[
-        str, typer.Argument(help="The article: a .txt/.html/.md file, or - for stdin.")
+        str,
+        typer.Argument(help="The article: a .txt/.html/.md file, an http(s) URL, or - for stdin."),
     ],
     model: ModelOption = None,
     output_format: Annotated[
@@ -145,7 +152,7 @@ def brief(
     if output_format not in ("markdown", "json", "html"):
         _fail(f"--format must be markdown, json or html, not {output_format!r}", code=2)
     settings = _settings(config, strategy, cache=cache or None)
-    data = _read_input(source)
+    data, url = _read_input(source)
     pipeline = Pipeline(model, settings=settings)
     where = pipeline.profile.endpoint
     with Progress(
@@ -164,7 +171,7 @@ def brief(
             progress.update(task, completed=step.done, total=step.total)
 
         try:
-            briefing = pipeline.run(data, title, on_progress)
+            briefing = pipeline.run(data, title, on_progress, url=url)
         finally:
             pipeline.close()
     _say_cache(briefing.usage.calls, briefing.usage.cache_hits, settings, model, quiet)
@@ -193,7 +200,11 @@ def brief(
 @app.command()
 def batch(
     source: Annotated[
-        str, typer.Argument(help="A folder of .txt/.md/.html files, or a JSONL of {id, text}.")
+        str,
+        typer.Argument(
+            help="A folder of .txt/.md/.html files, a JSONL of {id, text} or {id, url}, "
+            "or a .urls/.txt file of URLs, one a line."
+        ),
     ],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="JSONL results; appended to, so reruns resume.")

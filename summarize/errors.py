@@ -6,6 +6,7 @@ key: errors name the profile and the endpoint, never the credentials.
 
     SummarizeError
     ├── InputError                  the article cannot be briefed (empty, binary, too large)
+    │   └── FetchError              its URL could not be fetched (carries url, status_code)
     ├── ConfigError                 bad configuration: unknown profile, missing key, bad TOML
     ├── TemplateError               a prompt template is missing or fails to render
     ├── LocalModelError             the embedded model's runtime or weights are unavailable
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConfigError",
+    "FetchError",
     "InputError",
     "InvalidOutputError",
     "LocalModelError",
@@ -44,6 +46,17 @@ class SummarizeError(Exception):
 
 class InputError(SummarizeError):
     """The article cannot be briefed as given."""
+
+
+class FetchError(InputError):
+    """An article's URL could not be fetched: no connection, no answer in time, an HTTP error
+    status, too large, or not a page. ``str()`` names the URL and the reason."""
+
+    def __init__(self, url: str, reason: str, *, status_code: int | None = None) -> None:
+        self.url = url
+        self.reason = reason
+        self.status_code = status_code
+        super().__init__(f"{url}: {reason}")
 
 
 class ConfigError(SummarizeError):

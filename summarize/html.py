@@ -39,6 +39,7 @@ from markupsafe import Markup
 from summarize.chunking import split_sentences
 from summarize.grounding import normalise
 from summarize.names import name_key, name_keys
+from summarize.render import source_parts
 from summarize.schema import Actor, Briefing
 
 __all__ = [
@@ -392,6 +393,25 @@ def _script() -> tuple[Markup, str]:
     return Markup(text), f"sha256-{digest}"  # our own file, not data: not to be escaped
 
 
+@dataclass(frozen=True)
+class _Byline:
+    """Author and date as text; the URL, a link only when it is a web address."""
+
+    text: str
+    url: str | None
+    link: bool
+
+
+def _byline(briefing: Briefing) -> _Byline | None:
+    source = briefing.source
+    if source is None or not (source.author or source.date or source.url):
+        return None
+    text = " · ".join(source_parts(source.model_copy(update={"url": None})))
+    url = source.url
+    # Only http(s) becomes a link: a "javascript:" URL must stay text.
+    return _Byline(text, url, bool(url and url.lower().startswith(("http://", "https://"))))
+
+
 def briefing_to_html(
     briefing: Briefing,
     article: str,
@@ -411,6 +431,7 @@ def briefing_to_html(
     template = _environment().get_template(TEMPLATE)
     return template.render(
         title=briefing.title or "Briefing",
+        byline=_byline(briefing),
         subtitle=subtitle,
         back_link=back_link,
         summary=briefing.summary.strip(),

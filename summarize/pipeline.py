@@ -29,7 +29,7 @@ from summarize.passes.base import Caller, PartContext, Plan
 from summarize.prompts import Prompts
 from summarize.schema import Briefing, Usage
 from summarize.strategies import Budget, Strategy, get_strategy
-from summarize.text import clean_article
+from summarize.text import read_article
 
 __all__ = ["Pipeline", "Plan", "Progress", "ProgressCallback", "resolve_model"]
 
@@ -126,10 +126,12 @@ class Pipeline:
             )
         return room
 
-    def plan(self, text: str | bytes, title: str | None = None) -> Plan:
-        article = clean_article(text, max_chars=self.settings.max_article_chars)
-        chunks = split_into_chunks(article, self.chunk_budget(title), encoding=self.encoding)
-        return Plan(article=article, title=title, chunks=chunks)
+    def plan(self, text: str | bytes, title: str | None = None, *, url: str | None = None) -> Plan:
+        article = read_article(text, max_chars=self.settings.max_article_chars, url=url)
+        # A title given wins over the one the page declares; either is shown to the model.
+        title = title or (article.source.title if article.source else None)
+        chunks = split_into_chunks(article.text, self.chunk_budget(title), encoding=self.encoding)
+        return Plan(article=article.text, title=title, chunks=chunks, source=article.source)
 
     def contexts(self, plan: Plan) -> list[PartContext]:
         return [
@@ -149,9 +151,13 @@ class Pipeline:
         text: str | bytes,
         title: str | None = None,
         on_progress: ProgressCallback | None = None,
+        *,
+        url: str | None = None,
     ) -> Briefing:
+        """``url``: where the article came from, recorded in ``Briefing.source`` (the text is
+        not fetched here: ``summarize.fetch`` does that)."""
         started = time.monotonic()
-        plan = self.plan(text, title)
+        plan = self.plan(text, title, url=url)
 
         def report(stage: str, done: int, total: int) -> None:
             if on_progress is not None:
@@ -172,22 +178,30 @@ class Pipeline:
         for one in caller.usage:
             usage = usage.add(one)
         usage = usage.model_copy(update={"seconds": round(time.monotonic() - started, 3)})
-        return briefing.model_copy(update={"title": plan.title, "usage": usage})
+        return briefing.model_copy(
+            update={"title": plan.title, "source": plan.source, "usage": usage}
+        )
 
     def run(
         self,
         text: str | bytes,
         title: str | None = None,
         on_progress: ProgressCallback | None = None,
+        *,
+        url: str | None = None,
     ) -> Briefing:
         """``arun`` for synchronous callers."""
-        return run_sync(self._arun_and_release(text, title, on_progress))
+        return run_sync(self._arun_and_release(text, title, on_progress, url))
 
     async def _arun_and_release(
-        self, text: str | bytes, title: str | None, on_progress: ProgressCallback | None
+        self,
+        text: str | bytes,
+        title: str | None,
+        on_progress: ProgressCallback | None,
+        url: str | None = None,
     ) -> Briefing:
         try:
-            return await self.arun(text, title, on_progress)
+            return await self.arun(text, title, on_progress, url=url)
         finally:
             # The async client belongs to this event loop, which ends with this call.
             release = getattr(self.model, "release_async", None)

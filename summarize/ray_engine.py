@@ -31,14 +31,15 @@ from typing import Any
 
 from summarize.batch import (
     INPUT_SUFFIXES,
+    URL_LIST_SUFFIXES,
     BatchInputs,
     BatchItem,
     BatchResult,
     BatchSummary,
     OnResult,
     _load_done,
-    _parse_line,
     brief_item,
+    parse_jsonl_line,
     shared_pipeline,
 )
 from summarize.config import Settings, load_settings
@@ -88,8 +89,12 @@ def _rows(batch: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def _to_item(row: dict[str, Any]) -> BatchItem:
-    text = row["text"]
-    return BatchItem(id=str(row["id"]), text=text if isinstance(text, str | bytes) else None)
+    text, url = row["text"], row.get("url")
+    return BatchItem(
+        id=str(row["id"]),
+        text=text if isinstance(text, str | bytes) else None,
+        url=url if isinstance(url, str) else None,
+    )
 
 
 def _columns(results: list[BatchResult]) -> dict[str, list[Any]]:
@@ -132,6 +137,11 @@ def _input_ids(source: str) -> set[str] | None:
         return {str(i) for i in pq.read_table(local, columns=["id"]).column("id").to_pylist()}
     if not local.exists():
         return None
+    if local.is_file() and local.suffix.lower() in URL_LIST_SUFFIXES:
+        raise InputError(
+            f"{local}: the Ray engine reads JSONL, a folder or Parquet; give URLs as JSONL "
+            'lines {"id": ..., "url": "..."}'
+        )
     inputs = BatchInputs(local)
     if not local.is_dir():
         # The workers read lines without their numbers, so no line may rely on its number.
@@ -177,13 +187,14 @@ def _files_to_rows(batch: dict[str, Any], root: str) -> dict[str, list[Any]]:
 
 
 def _lines_to_rows(batch: dict[str, Any]) -> dict[str, list[Any]]:
-    ids, texts = [], []
+    ids, texts, urls = [], [], []
     for line in batch["text"]:
-        record = _parse_line(str(line), 0)
-        if isinstance(record, tuple):
-            ids.append(record[0])
-            texts.append(record[1])
-    return {"id": ids, "text": texts}
+        item = parse_jsonl_line(str(line), 0)
+        if isinstance(item, BatchItem):
+            ids.append(item.id)
+            texts.append(item.text)
+            urls.append(item.url)
+    return {"id": ids, "text": texts, "url": urls}
 
 
 def _drop_done(batch: dict[str, Any], done: set[str]) -> dict[str, Any]:

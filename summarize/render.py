@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from summarize.schema import Briefing, Quote
+    from summarize.schema import Briefing, Quote, Source
 
 __all__ = ["briefing_to_markdown"]
 
@@ -23,8 +23,21 @@ def _quote(quote: Quote) -> str:
     return f"  - > “{text}”{note}"
 
 
+def source_parts(source: Source | None) -> list[str]:
+    """Author, publication date and URL, those known, in the order a byline gives them."""
+    if source is None:
+        return []
+    parts = [source.author or "", source.date.isoformat() if source.date else ""]
+    return [p for p in parts if p] + ([source.url] if source.url else [])
+
+
 def briefing_to_markdown(briefing: Briefing) -> str:
     lines: list[str] = [f"# {briefing.title}" if briefing.title else "# Briefing", ""]
+    byline = source_parts(briefing.source)
+    if byline:
+        if briefing.source and briefing.source.url:  # an autolink: a URL's _ and * stay literal
+            byline[-1] = f"<{briefing.source.url}>"
+        lines += ["*" + " · ".join(byline) + "*", ""]
     lines += ["## Summary", "", briefing.summary.strip() or "*(no summary)*", ""]
 
     lines += ["## Actors", ""]

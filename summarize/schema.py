@@ -12,6 +12,7 @@ Two families of models live here:
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from typing import Any, Literal
 
@@ -28,6 +29,7 @@ __all__ = [
     "OpenQuestion",
     "Position",
     "Quote",
+    "Source",
     "Strict",
     "Usage",
     "briefing_json_schema",
@@ -162,10 +164,25 @@ class Usage(BaseModel):
         )
 
 
+class Source(BaseModel):
+    """Where the article came from, as its page says: the URL it was fetched from, the title,
+    publication date and author an HTML page declares. Each is None when unknown."""
+
+    url: str | None = None
+    title: str | None = None
+    date: dt.date | None = None
+    author: str | None = None
+
+    @property
+    def known(self) -> bool:
+        return any(v is not None for v in (self.url, self.title, self.date, self.author))
+
+
 class Briefing(BaseModel):
     """A structured briefing of one article."""
 
-    title: str | None = None
+    title: str | None = None  # the title given, else the one the page declares
+    source: Source | None = None
     summary: str
     actors: list[Actor] = Field(default_factory=list)
     positions: list[Position] = Field(default_factory=list)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+
 import pytest
 
 from summarize.errors import InputError
-from summarize.text import clean_article, looks_like_html
+from summarize.text import clean_article, decode_bytes, looks_like_html, read_article
 
 PAGE = """<!DOCTYPE html><html><head><title>Site</title><style>p{color:red}</style>
 <script>var ignore = "Ignore me";</script></head><body>
@@ -28,6 +31,67 @@ def test_html_keeps_the_article_and_drops_the_page_around_it() -> None:
     for noise in ("Home", "Ignore me", "color:red", "Copyright", "caption", "Breaking News"):
         assert noise not in text
     assert "\n\nResidents had argued" in text
+
+
+NEWS_PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Council rejects tower | The Daily</title>
+<meta property="og:title" content="Council rejects tower">
+<meta name="author" content="Jane Roe">
+<meta property="article:published_time" content="2025-03-04T10:00:00+01:00"></head>
+<body><nav><a href="/">Home</a> <a href="/world">World</a></nav>
+<article><h1>Council rejects tower</h1><p class="byline">By Jane Roe</p>
+<p>The city council voted 5&ndash;4 on Tuesday to reject the tower, a decision the developer
+called &ldquo;short-sighted&rdquo;.</p>
+<p>Residents had argued that the tower would overshadow the park and the school beside it.</p>
+<p>The developer said it would appeal within 30 days, and the mayor declined to comment.</p>
+</article>
+<aside><h2>Related stories</h2><ul><li><a href="/a">Mayor opens a bridge</a></li>
+<li><a href="/b">Park gets new trees</a></li></ul></aside>
+<footer>Copyright 2026 The Daily | Privacy | Terms</footer></body></html>"""
+
+
+def test_a_news_page_gives_its_main_text_and_its_title_date_and_author() -> None:
+    article = read_article(NEWS_PAGE)
+    assert article.text == (
+        "Council rejects tower\n\n"
+        "The city council voted 5–4 on Tuesday to reject the tower, a decision the developer "
+        "called “short-sighted”.\n\n"
+        "Residents had argued that the tower would overshadow the park and the school beside it."
+        "\n\nThe developer said it would appeal within 30 days, and the mayor declined to comment."
+    )
+    assert article.source is not None
+    assert article.source.title == "Council rejects tower"  # not the <title>'s " | The Daily"
+    assert article.source.date == dt.date(2025, 3, 4)
+    assert article.source.author == "Jane Roe"
+    assert article.source.url is None
+
+
+def test_a_copyright_year_is_not_taken_for_the_publication_date() -> None:
+    article = read_article(PAGE)  # no date in its markup, "Copyright 2026" in its footer
+    assert article.source is not None and article.source.title == "Council rejects tower"
+    assert article.source.date is None
+
+
+def test_the_url_given_is_kept_for_plain_text_and_html_alike() -> None:
+    url = "https://news.example/2025/council"
+    assert read_article("Plain words.", url=url).source.url == url  # type: ignore[union-attr]
+    assert read_article(NEWS_PAGE, url=url).source.url == url  # type: ignore[union-attr]
+    assert read_article("Plain words.").source is None
+
+
+def test_a_line_break_stays_a_line_break_and_list_items_and_rows_are_paragraphs() -> None:
+    page = (
+        "<html><body><article><h1>Budget vote</h1><p>The council meets on Tuesday to vote on "
+        "the budget, which cuts library hours.</p><p>Council offices<br>12 Main Street</p>"
+        "<ul><li>Libraries lose two hours a day.</li><li>Parks keep their funding.</li></ul>"
+        "<table><tr><td>Libraries</td><td>-12%</td></tr></table>"
+        "<p>Opposition members promised to block the plan when it comes to a vote.</p>"
+        "</article></body></html>"
+    )
+    text = clean_article(page)
+    assert "\n\nCouncil offices\n12 Main Street\n\n" in text
+    assert "\n\nLibraries lose two hours a day.\n\nParks keep their funding.\n\n" in text
+    assert "\n\nLibraries -12%\n\n" in text
 
 
 def test_html_without_an_article_element_keeps_the_body_text() -> None:
@@ -91,3 +155,24 @@ def test_windows_1252_is_decoded_as_a_logged_fallback(caplog: pytest.LogCaptureF
 def test_the_size_limit_names_the_setting() -> None:
     with pytest.raises(InputError, match="max_article_chars"):
         clean_article("word " * 1000, max_chars=100)
+
+
+def test_a_charset_the_page_declares_decodes_its_bytes(caplog: pytest.LogCaptureFixture) -> None:
+    body = "<p>Москва заявила, что переговоры продолжатся.</p>" * 3
+    page = f'<html><head><meta charset="koi8-r"></head><body>{body}</body></html>'
+    with caplog.at_level(logging.WARNING):
+        text = clean_article(page.encode("koi8-r"))
+    assert text.startswith("Москва заявила, что переговоры продолжатся.")
+    assert caplog.text == ""  # declared, so not a guess
+
+
+def test_latin1_declared_is_read_as_windows_1252_as_browsers_do() -> None:
+    page = '<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1">\n'
+    data = (page + "<p>Caf\u00e9 owners said \u201cno\u201d.</p>" * 3).encode("cp1252")
+    assert "Café owners said “no”." in clean_article(data)
+
+
+def test_valid_utf8_wins_over_a_wrong_declaration() -> None:
+    data = "<meta charset=iso-8859-1><p>Grüße aus Köln</p>".encode()
+    assert decode_bytes(data) == "<meta charset=iso-8859-1><p>Grüße aus Köln</p>"
+    assert decode_bytes("Grüße".encode("cp1252"), charset="latin-1") == "Grüße"

@@ -19,7 +19,7 @@ from summarize.chunking import Chunk
 from summarize.models import ChatModel, CompletionRequest
 from summarize.prompts import Prompts
 from summarize.retry import Reasker, arun_reasker
-from summarize.schema import Usage
+from summarize.schema import Source, Usage
 
 __all__ = ["Caller", "PartContext", "Plan", "coerce_actor"]
 
@@ -33,6 +33,7 @@ class Plan:
     article: str  # the cleaned article: every offset refers to it
     title: str | None
     chunks: list[Chunk]
+    source: Source | None = None  # where it came from: URL, and what its page declares
 
     @cached_property
     def analysis(self) -> Analysis:
