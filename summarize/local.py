@@ -267,7 +267,12 @@ def check_gguf(path: Path, chat_format: str | None = None) -> Path:
     llama-cpp-python can chat with; else ``LocalModelError`` saying why."""
     path = path.expanduser().resolve()
     try:
-        size = path.stat().st_size
+        stat = path.stat()
+        # Checked once per file version: once loaded, the model itself holds the memory.
+        key = (path, stat.st_size, stat.st_mtime_ns, chat_format)
+        if key in _checked:
+            return path
+        size = stat.st_size
         with path.open("rb") as handle:
             magic = handle.read(4)
     except FileNotFoundError:
@@ -286,9 +291,6 @@ def check_gguf(path: Path, chat_format: str | None = None) -> Path:
             f"({size / _GIB:.1f} GiB of weights plus the context), but only "
             f"{available / _GIB:.1f} GiB is available; pick a smaller quantisation or model"
         )
-    key = (path, size, path.stat().st_mtime_ns, chat_format)
-    if key in _checked:
-        return path
     if chat_format is not None:
         from llama_cpp import llama_chat_format
 

@@ -186,11 +186,18 @@ def test_an_unknown_chat_format_is_refused(tmp_path: Path) -> None:
         local.check_gguf(path, chat_format="chatgpt-9")
 
 
-def test_a_good_file_is_checked_once(tmp_path: Path, with_template: list[Path]) -> None:
+def test_a_good_file_is_checked_once_per_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_template: list[Path]
+) -> None:
     path = fake_gguf(tmp_path / "good.gguf")
     assert local.check_gguf(path) == path.resolve()
+    # Loaded, the model holds memory itself: the same file is not refused for it later.
+    monkeypatch.setattr(local, "available_memory", lambda: 0)
     assert local.check_gguf(path) == path.resolve()
     assert with_template == [path.resolve()]
+    fake_gguf(path, size=8192)  # replaced by another file: checked again
+    with pytest.raises(LocalModelError, match="needs about"):
+        local.check_gguf(path)
 
 
 def test_brief_fails_with_the_check_before_any_request(tmp_path: Path) -> None:
