@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from summarize.errors import ConfigError
 
@@ -69,6 +69,16 @@ _KNOWN_CONTEXT_WINDOWS: dict[str, int] = {
 }
 _DEFAULT_CONTEXT_WINDOW = 32_000
 
+# What a ``provider = "local"`` profile gets unless it says otherwise: the built-in profile's
+# settings, which suit any GGUF run on a CPU.
+_LOCAL_DEFAULTS: dict[str, Any] = {
+    "context_window": 8192,
+    "max_output_tokens": 2048,
+    "structured_output": "json_object_schema",
+    "timeout": 1800.0,  # a CPU model is slow; a chunk can take minutes on 2 cores
+    "max_retries": 0,  # in-process: nothing transient to wait out
+}
+
 
 class ModelProfile(BaseModel):
     """Everything needed to reach one model."""
@@ -92,8 +102,37 @@ class ModelProfile(BaseModel):
     max_retries: int = Field(default=4, ge=0)  # retries on transient endpoint faults
     retry_budget_seconds: float = Field(default=180.0, gt=0)
     n_threads: int | None = None  # local model only
+    # Local model only: a GGUF file run in-process instead of the built-in model, and the
+    # llama-cpp-python chat format for a file whose metadata has no chat template.
+    model_path: Path | None = None
+    chat_format: str | None = None
     strategy: Strategy | None = None  # overrides the settings' strategy for this model
     cache: bool = False  # keep replies in the response cache (summarize.cache)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _local_defaults(cls, data: Any) -> Any:
+        """A local profile takes the built-in one's settings and needs no model id (its file
+        names it); ``n_ctx``, llama.cpp's name for the context size, is ``context_window``."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if "n_ctx" in data:
+            data["context_window"] = data.pop("n_ctx")
+        if data.get("provider") == "local":
+            data = {**_LOCAL_DEFAULTS, **data}
+            if not data.get("model"):
+                path = data.get("model_path")
+                data["model"] = Path(str(path)).stem if path else LOCAL_MODEL_ID
+        return data
+
+    @model_validator(mode="after")
+    def _model_path_is_local(self) -> ModelProfile:
+        if self.model_path is not None:
+            if not self.is_local:
+                raise ValueError('model_path needs provider = "local"')
+            self.model_path = self.model_path.expanduser()
+        return self
 
     @property
     def is_local(self) -> bool:
@@ -103,7 +142,7 @@ class ModelProfile(BaseModel):
     def endpoint(self) -> str:
         """Where requests go, for messages (never includes credentials)."""
         if self.is_local:
-            return "embedded local model"
+            return f"embedded {self.model_path}" if self.model_path else "embedded local model"
         return self.base_url or "https://api.openai.com/v1"
 
     def resolved_api_key(self, env: Mapping[str, str] | None = None) -> str:
@@ -128,16 +167,7 @@ class ModelProfile(BaseModel):
 
 
 def _local_profile() -> ModelProfile:
-    return ModelProfile(
-        name=LOCAL_PROFILE,
-        model=LOCAL_MODEL_ID,
-        provider="local",
-        context_window=8192,
-        max_output_tokens=2048,
-        structured_output="json_object_schema",
-        timeout=1800.0,  # a CPU model is slow; a chunk can take minutes on 2 cores
-        max_retries=0,  # in-process: nothing transient to wait out
-    )
+    return ModelProfile(name=LOCAL_PROFILE, model=LOCAL_MODEL_ID, provider="local")
 
 
 class Settings(BaseModel):
@@ -232,7 +262,20 @@ def load_settings(
             raise ConfigError(f"{config_path}: [models.{name}] must be a table")
         base = profiles[name].model_dump() if name in profiles else {}
         if name != LOCAL_PROFILE and "provider" not in table:
-            base["provider"] = "azure" if "api_version" in table else "openai"
+            base["provider"] = (
+                "local"
+                if "model_path" in table
+                else "azure"
+                if "api_version" in table
+                else "openai"
+            )
+        if "model_path" in table:
+            if "model" not in table:
+                base.pop("model", None)  # named after the file, not the built-in model
+            if config_path is not None and isinstance(table["model_path"], str):
+                # Relative to the file that names it; "~" and absolute paths as written.
+                path = Path(table["model_path"]).expanduser()
+                table = {**table, "model_path": config_path.parent / path}
         try:
             profiles[name] = ModelProfile.model_validate({**base, **table, "name": name})
         except ValidationError as exc:

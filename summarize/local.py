@@ -8,8 +8,12 @@ the file into place atomically; later runs only compare a stamp. Runtime: ``llam
 ``LocalTransport`` is an ``httpx2`` transport that answers ``POST /v1/chat/completions`` with
 ``llama_cpp.Llama.create_chat_completion``: the ``openai`` client talks to it exactly as to a
 llama.cpp server, so the local model takes the same code path as every other endpoint. One
-``Llama`` per (weights, context size) is loaded lazily and shared by the process; a lock
-serialises generation, which llama.cpp does not support concurrently.
+``Llama`` per (weights, context size, threads, chat format) is loaded lazily and shared by the
+process; a lock serialises generation, which llama.cpp does not support concurrently.
+
+A profile's ``model_path`` runs any other GGUF file the same way. ``check_gguf`` refuses, with
+one clear line each, a file that is missing, is not GGUF, will not fit in the memory available,
+or has no chat template when no ``chat_format`` is given, before any request is made.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ __all__ = [
     "LOCAL_BASE_URL",
     "AsyncLocalTransport",
     "LocalTransport",
+    "check_gguf",
     "ensure_weights",
     "is_available",
     "local_async_http_client",
@@ -215,27 +220,120 @@ def _llama_class() -> type:
     return _LLAMA_CLASS
 
 
-def _default_factory(*, n_ctx: int, n_threads: int | None) -> Any:
+GGUF_MAGIC = b"GGUF"
+_GIB = 1024**3
+# Besides the weights (mapped from the file): the KV cache, compute buffers and the process.
+_MEMORY_MARGIN = 0.2
+_MEMORY_OVERHEAD = 512 * 1024**2
+_checked: dict[tuple[Any, ...], None] = {}
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available without swapping (``MemAvailable``), if the system says."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def memory_needed(file_size: int) -> int:
+    """A GGUF's weights plus a margin for the KV cache and compute buffers."""
+    return int(file_size * (1 + _MEMORY_MARGIN)) + _MEMORY_OVERHEAD
+
+
+def _gguf_metadata(path: Path) -> dict[str, str]:
+    """The file's metadata, read by llama.cpp without loading the weights."""
+    from llama_cpp import Llama
+
+    try:
+        vocab = Llama(model_path=str(path), vocab_only=True, verbose=False)
+    except (ValueError, RuntimeError) as exc:
+        raise LocalModelError(f"llama.cpp cannot read {path}: {exc}") from None
+    try:
+        return dict(vocab.metadata)
+    finally:
+        vocab.close()
+
+
+def check_gguf(path: Path, chat_format: str | None = None) -> Path:
+    """``path``, expanded, once it is known to be a GGUF file that fits in memory and that
+    llama-cpp-python can chat with; else ``LocalModelError`` saying why."""
+    path = path.expanduser().resolve()
+    try:
+        stat = path.stat()
+        # Checked once per file version: once loaded, the model itself holds the memory.
+        key = (path, stat.st_size, stat.st_mtime_ns, chat_format)
+        if key in _checked:
+            return path
+        size = stat.st_size
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+    except FileNotFoundError:
+        raise LocalModelError(f"the model file {path} does not exist") from None
+    except OSError as exc:
+        raise LocalModelError(f"cannot read the model file {path}: {exc}") from None
+    if magic != GGUF_MAGIC:
+        raise LocalModelError(
+            f"{path} is not a GGUF file (it starts with {magic!r}, not {GGUF_MAGIC!r}); "
+            "llama.cpp needs a .gguf file, e.g. one converted with llama.cpp's convert_hf_to_gguf"
+        )
+    available, needed = available_memory(), memory_needed(size)
+    if available is not None and needed > available:
+        raise LocalModelError(
+            f"{path.name} needs about {needed / _GIB:.1f} GiB of memory "
+            f"({size / _GIB:.1f} GiB of weights plus the context), but only "
+            f"{available / _GIB:.1f} GiB is available; pick a smaller quantisation or model"
+        )
+    if chat_format is not None:
+        from llama_cpp import llama_chat_format
+
+        try:
+            llama_chat_format.get_chat_completion_handler(chat_format)
+        except Exception as exc:  # llama-cpp-python's own "not found" error names the choices
+            raise LocalModelError(f"unknown chat_format {chat_format!r}: {exc}") from None
+    elif "tokenizer.chat_template" not in _gguf_metadata(path):
+        # llama-cpp-python would fall back to the llama-2 format, silently and usually wrongly.
+        raise LocalModelError(
+            f"{path.name} has no chat template in its metadata: set chat_format in the profile "
+            '(e.g. "chatml", "llama-3", "mistral-instruct", "gemma")'
+        )
+    _checked[key] = None
+    return path
+
+
+def _default_factory(
+    *,
+    n_ctx: int,
+    n_threads: int | None,
+    model_path: Path | None = None,
+    chat_format: str | None = None,
+) -> Any:
     try:
         Llama = _llama_class()
     except ImportError as exc:
         raise LocalModelError(
             f"the llama.cpp runtime is not installed ({exc}); {INSTALL_HINT}"
         ) from None
-    path = ensure_weights()
-    log.info("loading the embedded model (n_ctx=%d)", n_ctx)
+    path = check_gguf(model_path, chat_format) if model_path is not None else ensure_weights()
+    log.info("loading %s (n_ctx=%d)", path.name, n_ctx)
     try:
         return Llama(
             model_path=str(path),
             n_ctx=n_ctx,
             n_threads=n_threads or os.cpu_count() or 2,
             n_batch=512,
+            chat_format=chat_format,
             verbose=False,
         )
     except (ValueError, RuntimeError) as exc:
-        raise LocalModelError(
-            f"the embedded model could not be loaded from {path}: {exc}"
-        ) from None
+        raise LocalModelError(f"the model could not be loaded from {path}: {exc}") from None
 
 
 @atexit.register
@@ -251,12 +349,21 @@ def _close_shared_models() -> None:
         _models.clear()
 
 
-def _shared_model(n_ctx: int, n_threads: int | None, factory: LlamaFactory | None) -> _SharedModel:
+def _shared_model(
+    n_ctx: int,
+    n_threads: int | None,
+    factory: LlamaFactory | None,
+    model_path: Path | None = None,
+    chat_format: str | None = None,
+) -> _SharedModel:
     # The factory itself, not its id: a collected factory's id is reused by the next one.
-    key = (factory, n_ctx, n_threads)
+    key = (factory, model_path, n_ctx, n_threads, chat_format)
     with _models_lock:
         if key not in _models:
-            llama = (factory or _default_factory)(n_ctx=n_ctx, n_threads=n_threads)
+            gguf: dict[str, Any] = {} if model_path is None else {"model_path": model_path}
+            if chat_format is not None:
+                gguf["chat_format"] = chat_format
+            llama = (factory or _default_factory)(n_ctx=n_ctx, n_threads=n_threads, **gguf)
             _models[key] = _SharedModel(llama)
         return _models[key]
 
@@ -415,19 +522,26 @@ class LocalTransport(httpx2.BaseTransport):
         n_ctx: int = 8192,
         n_threads: int | None = None,
         llama_factory: LlamaFactory | None = None,
+        model_path: Path | None = None,
+        chat_format: str | None = None,
     ) -> None:
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.llama_factory = llama_factory
+        self.model_path = model_path.expanduser().resolve() if model_path else None
+        self.chat_format = chat_format
+        self.model_id = self.model_path.stem if self.model_path else MODEL_ID
 
     def _shared(self) -> _SharedModel:
-        return _shared_model(self.n_ctx, self.n_threads, self.llama_factory)
+        return _shared_model(
+            self.n_ctx, self.n_threads, self.llama_factory, self.model_path, self.chat_format
+        )
 
     def serve(
         self, method: str, path: str, body: bytes, cancel: threading.Event | None = None
     ) -> httpx2.Response:
         if path.rstrip("/").endswith("/models") and method == "GET":
-            data = [{"id": MODEL_ID, "object": "model", "owned_by": "summarize"}]
+            data = [{"id": self.model_id, "object": "model", "owned_by": "summarize"}]
             return httpx2.Response(200, json={"object": "list", "data": data})
         if not path.rstrip("/").endswith("/chat/completions") or method != "POST":
             return _error(404, f"no route {method} {path}", "not_found_error")
@@ -488,7 +602,7 @@ class LocalTransport(httpx2.BaseTransport):
         result["id"] = f"chatcmpl-{uuid.uuid4().hex[:12]}"
         result["object"] = "chat.completion"
         result["created"] = int(time.time())
-        result["model"] = MODEL_ID
+        result["model"] = self.model_id
         return httpx2.Response(200, json=result)
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
@@ -515,34 +629,64 @@ class AsyncLocalTransport(httpx2.AsyncBaseTransport):
             raise
 
 
-def check_installed() -> None:
-    """``LocalModelError`` now, with the install hint, if the runtime or weights are missing."""
+def check_installed(*, weights: bool = True) -> None:
+    """``LocalModelError`` now, with the install hint, if the runtime or (with ``weights``) the
+    built-in model's weights are missing."""
     import importlib.util
 
     if importlib.util.find_spec("llama_cpp") is None:
         raise LocalModelError(f"the llama.cpp runtime is not installed; {INSTALL_HINT}")
-    _part_paths()
+    if weights:
+        _part_paths()
+
+
+def _check_runtime_and_weights(model_path: Path | None, chat_format: str | None) -> None:
+    check_installed(weights=model_path is None)
+    if model_path is not None:
+        check_gguf(model_path, chat_format)
 
 
 def local_http_client(
-    *, n_ctx: int = 8192, n_threads: int | None = None, llama_factory: LlamaFactory | None = None
+    *,
+    n_ctx: int = 8192,
+    n_threads: int | None = None,
+    llama_factory: LlamaFactory | None = None,
+    model_path: Path | None = None,
+    chat_format: str | None = None,
 ) -> httpx2.Client:
     """An ``httpx2.Client`` for ``openai.OpenAI(base_url=LOCAL_BASE_URL, http_client=...)``.
 
-    A missing runtime or weight package fails here, as a ``LocalModelError``, not as an
-    endpoint fault on the first request.
+    A missing runtime or weight package, or a ``model_path`` that ``check_gguf`` refuses, fails
+    here, as a ``LocalModelError``, not as an endpoint fault on the first request.
     """
     if llama_factory is None:
-        check_installed()
-    transport = LocalTransport(n_ctx=n_ctx, n_threads=n_threads, llama_factory=llama_factory)
+        _check_runtime_and_weights(model_path, chat_format)
+    transport = LocalTransport(
+        n_ctx=n_ctx,
+        n_threads=n_threads,
+        llama_factory=llama_factory,
+        model_path=model_path,
+        chat_format=chat_format,
+    )
     return httpx2.Client(transport=transport, base_url=LOCAL_BASE_URL)
 
 
 def local_async_http_client(
-    *, n_ctx: int = 8192, n_threads: int | None = None, llama_factory: LlamaFactory | None = None
+    *,
+    n_ctx: int = 8192,
+    n_threads: int | None = None,
+    llama_factory: LlamaFactory | None = None,
+    model_path: Path | None = None,
+    chat_format: str | None = None,
 ) -> httpx2.AsyncClient:
     """The async twin of ``local_http_client``."""
     if llama_factory is None:
-        check_installed()
-    transport = AsyncLocalTransport(n_ctx=n_ctx, n_threads=n_threads, llama_factory=llama_factory)
+        _check_runtime_and_weights(model_path, chat_format)
+    transport = AsyncLocalTransport(
+        n_ctx=n_ctx,
+        n_threads=n_threads,
+        llama_factory=llama_factory,
+        model_path=model_path,
+        chat_format=chat_format,
+    )
     return httpx2.AsyncClient(transport=transport, base_url=LOCAL_BASE_URL)

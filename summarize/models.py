@@ -169,14 +169,12 @@ class OpenAIChatModel:
             from summarize.local import local_async_http_client, local_http_client
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise LocalModelError(f"the embedded model is unavailable: {exc}") from exc
-        return (
-            local_async_http_client(
-                n_ctx=self.profile.context_window, n_threads=self.profile.n_threads
-            )
-            if is_async
-            else local_http_client(
-                n_ctx=self.profile.context_window, n_threads=self.profile.n_threads
-            )
+        make = local_async_http_client if is_async else local_http_client
+        return make(
+            n_ctx=self.profile.context_window,
+            n_threads=self.profile.n_threads,
+            model_path=self.profile.model_path,
+            chat_format=self.profile.chat_format,
         )
 
     def client(self) -> openai.OpenAI:

@@ -1,7 +1,8 @@
 """Record model calls and replay them, so an eval run once live can be rerun offline, exactly.
 
-A call is keyed by what determines its answer: the model id, the structured-output mode, the
-sampling parameters, the output budget, the messages and the schema. The profile's name, its
+A call is keyed by what determines its answer: the model id (and, for a GGUF named by
+``model_path``, the file's name and size), the structured-output mode, the sampling parameters,
+the output budget, the messages and the schema. The profile's name, its
 endpoint and its API key are not part of the key, and the key is the only thing written
 besides the answer, so a recording never holds a secret. One JSON file per call, named by the
 key's hash, in a folder: recordings diff well and merge without conflicts.
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from summarize.config import ModelProfile
-from summarize.errors import PermanentModelError
+from summarize.errors import ConfigError, PermanentModelError
 from summarize.models import ChatModel, Completion, CompletionRequest
 
 __all__ = ["RecordingMissingError", "RecordingModel", "ReplayModel", "call_key"]
@@ -49,7 +50,22 @@ def call_fields(profile: ModelProfile, request: CompletionRequest) -> dict[str, 
         # A restored prefix changes the embedded model's arithmetic, hence a greedy answer.
         # Only added when set, so the keys of calls without one stay as they were.
         fields["shared_prefix"] = request.shared_prefix
+    if profile.model_path is not None:
+        # Another GGUF in-process: the file's name and size tell two models (or quantisations)
+        # apart wherever the file lives. Only added then: the built-in model's keys stay put.
+        fields["model_file"] = model_file_identity(profile.model_path)
     return fields
+
+
+def model_file_identity(path: Path) -> str:
+    """``name.gguf:size``, the identity of a model file in keys (never its folder)."""
+    try:
+        size = path.expanduser().stat().st_size
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot identify the model file {path} for a recording key: {exc.strerror}"
+        ) from None
+    return f"{path.name}:{size}"
 
 
 def call_key(profile: ModelProfile, request: CompletionRequest) -> str:
