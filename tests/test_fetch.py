@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_cli import run  # the CLI driver: exit code, stdout, stderr
 
 import summarize.pipeline
 from summarize import Settings, brief
 from summarize.batch import read_inputs
-from summarize.cli import main
 from summarize.errors import FetchError, InputError
 from summarize.fetch import fetch, is_url
 from summarize.models import CompletionRequest
@@ -229,15 +229,6 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeModel:
     model = FakeModel(default=draft)
     monkeypatch.setattr(summarize.pipeline, "resolve_model", lambda name, settings: model)
     return model
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(args)
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    code = info.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 def test_brief_url_briefs_the_page_with_its_title_date_author_and_url(
