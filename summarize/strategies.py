@@ -86,16 +86,24 @@ class PassesStrategy:
         caller.plan(3)
         async with asyncio.TaskGroup() as group:
             summarised = group.create_task(summary.run(caller, context))
-            asked = group.create_task(self._questions(caller, context))
-            found = group.create_task(self._actors_and_positions(caller, context))
-        part_actors, part_positions = drop_outlets(*found.result())
+            found = group.create_task(self._views(caller, context))
+        part_actors, part_positions, asked = found.result()
         return Briefing(
             title=context.title,
             summary=summarised.result(),
             actors=part_actors,
             positions=part_positions,
-            open_questions=asked.result(),
+            open_questions=asked,
         )
+
+    async def _views(
+        self, caller: Caller, context: PartContext
+    ) -> tuple[list[Actor], list[Position], list[OpenQuestion]]:
+        """Actors, then their positions, then the questions those positions leave open."""
+        found, held = await self._actors_and_positions(caller, context)
+        found, held = drop_outlets(found, held)
+        asked = await self._questions(caller, context, held)
+        return found, held, asked
 
     async def _actors_and_positions(
         self, caller: Caller, context: PartContext
@@ -115,9 +123,11 @@ class PassesStrategy:
             tasks = [group.create_task(one(a)) for a in holders]
         return found, [p for t in tasks for p in t.result()]
 
-    async def _questions(self, caller: Caller, context: PartContext) -> list[OpenQuestion]:
+    async def _questions(
+        self, caller: Caller, context: PartContext, held: list[Position]
+    ) -> list[OpenQuestion]:
         try:
-            return await questions.run(caller, context)
+            return await questions.run(caller, context, held)
         except InvalidOutputError as exc:
             log.warning("no open questions: %s", exc)
             return []

@@ -226,7 +226,7 @@ def echo_briefing(request: dict[str, Any]) -> Behaviour:
     quote = sentence.group(0).strip() if sentence else article.strip()[:80]
     author = {"name": "The Author", "aliases": [], "kind": "person", "role": "writer"}
     word = re.search(r"\b[A-Z][a-z]+", quote[1:])
-    question = {"source": 1, "question": f"What will {word.group(0) if word else 'it'} do?"}
+    question = {"question": f"What will {word.group(0) if word else 'it'} do?", "why_open": "-"}
     answers: dict[str, dict[str, Any]] = {
         "summary": {"summary": f"The article begins: {quote}"},
         "actors": {"actors": [author]},

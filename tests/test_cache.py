@@ -59,8 +59,8 @@ def reply(request: CompletionRequest) -> Any:
     if request.schema_name == "questions":
         return {
             "open_questions": [
-                {"source": 1, "question": "Will the council approve the bridge on March 3?"},
-                {"source": 1, "question": "How would Eastport borrow for the bridge?"},
+                {"question": "Will the council approve the bridge on March 3?", "why_open": "."},
+                {"question": "How would Eastport borrow for the bridge?", "why_open": "Not said."},
             ]
         }
     assert request.schema_name == "summary", request.schema_name
