@@ -352,3 +352,26 @@ async def test_brief_works_inside_a_running_event_loop() -> None:
     # A notebook's loop is running: brief() drives its own loop in a worker thread.
     briefing = brief(ARTICLE, model=FakeModel(default=reply), config=settings())
     assert {p.actor for p in briefing.positions} == {"Ana Silva", "Tom Reyes"}
+
+
+def test_an_alias_naming_another_person_with_views_is_dropped_and_that_person_added() -> None:
+    # The 1.5B model listed "Sophie Primas" among the aliases of "European official" (and
+    # "Chen" among Judge Marsh's): each person's words must stay their own.
+    def answer(request: CompletionRequest) -> Any:
+        if request.schema_name == "actors":
+            silva = {
+                "name": "Ana Silva",
+                "aliases": ["Silva", "Mayor", "Tom Reyes", "Reyes"],
+                "kind": "person",
+                "role": "Mayor of Eastport",
+            }
+            return {"actors": [silva]}
+        return reply(request)
+
+    model = FakeModel(default=answer)
+    briefing = brief(ARTICLE, model=model, config=settings())
+    by_name = {a.name: a for a in briefing.actors}
+    assert by_name["Ana Silva"].aliases == ["Silva", "Mayor"]
+    assert "Tom Reyes" in by_name  # added as himself, with his own positions call
+    holders = {p.actor: p.evidence[0].text for p in briefing.positions}
+    assert "Reyes" not in holders["Ana Silva"] and "Reyes" in holders["Tom Reyes"]

@@ -98,5 +98,28 @@ async def run(caller: Caller, context: PartContext) -> list[Actor]:
         holders=holders,
         names=names,
     )
-    found = await caller.ask(request, parse)
+    found = drop_other_people(context, await caller.ask(request, parse))
     return found + missing_people(context, found)
+
+
+def drop_other_people(context: PartContext, actors: list[Actor]) -> list[Actor]:
+    """Aliases that name another person with views (full name or surname) are dropped: small
+    models list "Sophie Primas" among the aliases of "European official", or "Chen" among
+    Judge Marsh's, which would give one person's words to another. The person left out is
+    then added as herself (``missing_people``)."""
+    people = [
+        name_keys(h.name, h.aliases)
+        for h in context.analysis.actors
+        if h.kind == "person" and len(h.name.split()) > 1
+    ]
+    out = []
+    for actor in actors:
+        own = name_keys(actor.name, person=actor.kind == "person")
+        kept = [
+            alias
+            for alias in actor.aliases
+            if name_keys(alias, person=False) & own
+            or not any(name_keys(alias, person=False) & keys for keys in people)
+        ]
+        out.append(actor if kept == actor.aliases else actor.model_copy(update={"aliases": kept}))
+    return out
