@@ -342,8 +342,14 @@ def eval_command(
     ] = None,
     max_drop: Annotated[
         float | None,
-        typer.Option("--max-drop", help="With --baseline: fail if any field or case drops more."),
+        typer.Option(
+            "--max-drop",
+            help="With --baseline: also fail if a field's mean drops by more than this.",
+        ),
     ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the bootstrap intervals (reproducible).")
+    ] = 0,
     record: Annotated[bool, typer.Option("--record", help="Save every model call.")] = False,
     replay: Annotated[
         bool, typer.Option("--replay", help="Answer every call from recordings (offline).")
@@ -372,6 +378,7 @@ def eval_command(
     from summarize.evaluation.report import print_summary, write_reports
     from summarize.evaluation.runner import CaseResult, compare, load_results, run_eval
     from summarize.evaluation.similarity import get_similarity
+    from summarize.evaluation.stats import Bootstrap
 
     if record and replay:
         _fail("--record and --replay exclude each other", code=2)
@@ -416,6 +423,7 @@ def eval_command(
             similarity=backend,
             on_case=on_case,
             judge=judge,
+            bootstrap=Bootstrap(seed=seed),
         )
     usages = [c.usage for c in results.cases if c.usage is not None]
     if mode != "replay":
@@ -430,11 +438,8 @@ def eval_command(
     overall = results.aggregate.get("overall", 0.0)
     if min_score is not None and overall < min_score:
         failures.append(f"overall {overall:.3f} is below --min-score {min_score:g}")
-    if comparison is not None and max_drop is not None and comparison.worst_drop() < -max_drop:
-        failures.append(
-            f"a score dropped by {-comparison.worst_drop():.3f} against the baseline "
-            f"(more than --max-drop {max_drop:g})"
-        )
+    if comparison is not None:  # a significant drop, one over --max-drop, a missing case
+        failures += comparison.gate(max_drop)
     errors = [c.id for c in results.cases if not c.ok]
     if errors:  # a case that could not be briefed is a failure, not a low score
         failures.append(f"{len(errors)} case(s) could not be briefed: {', '.join(errors)}")

@@ -31,7 +31,10 @@ def source_parts(source: Source | None) -> list[str]:
     return [p for p in parts if p] + ([source.url] if source.url else [])
 
 
-def briefing_to_markdown(briefing: Briefing) -> str:
+def briefing_to_markdown(briefing: Briefing, *, footer: bool = True) -> str:
+    """The briefing for a reader. ``footer=False`` leaves out the usage line (model, calls,
+    tokens, wall-clock seconds): what a judge grades must depend on the content alone, or its
+    recorded calls could never be replayed."""
     lines: list[str] = [f"# {briefing.title}" if briefing.title else "# Briefing", ""]
     byline = source_parts(briefing.source)
     if byline:
@@ -78,6 +81,8 @@ def briefing_to_markdown(briefing: Briefing) -> str:
         lines.extend(f"- {p.actor}: {p.stance}" for p in unsupported)
         lines.append("")
 
+    if not footer:
+        return "\n".join(lines) + "\n"
     usage = briefing.usage
     share = briefing.verified_share
     verified = f"{share:.0%} of quotes verified" if share is not None else "no quotes"

@@ -668,12 +668,38 @@ def test_cli_baseline_max_drop_fails_on_a_worse_run_and_prints_the_delta(
     expected = compare(load_results(second / "results.json"), load_results(first / "results.json"))
     assert expected.fields["grounding"] == -1.0
     assert expected.worst_drop() == -1.0
-    assert "a score dropped by 1.000 against the baseline (more than --max-drop 0)" in err
+    # Every case lost its grounding: the whole interval is below zero.
+    assert (
+        "grounding dropped significantly against the baseline: -1.000 [-1.000, -1.000] "
+        "over 2 case(s)" in " ".join(err.split())
+    )
     assert "Δ vs baseline" in out
     delta_row = next(line for line in out.splitlines() if "Δ vs baseline" in line)
     assert "-1.00" in delta_row  # grounding, on the terminal
     assert "Δ" in (second / "report.md").read_text()
     assert "grounding -1.00" in (second / "report.md").read_text()
+
+
+def test_cli_baseline_case_missing_from_the_run_fails_the_gate_by_name(
+    dataset_dir: Path, tmp_path: Path, server: FaultServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ["--model", "gpt-4o-mini", "--similarity", "lexical", "-q", "--seed", "5"]
+    first = tmp_path / "first"
+    code, _, err = run(["eval", str(dataset_dir), *common, "--out", str(first)], capsys)
+    assert code == 0, err
+    results = load_results(first / "results.json")
+    assert results.bootstrap.seed == 5 and set(results.aggregate_ci) == set(results.aggregate)
+    vanished = results.cases[0].model_copy(update={"id": "vanished-case"})
+    baseline = results.model_copy(update={"cases": [*results.cases, vanished]})
+    (tmp_path / "baseline.json").write_text(baseline.model_dump_json())
+
+    code, out, err = run(
+        ["eval", str(dataset_dir), *common, "--baseline", str(tmp_path / "baseline.json")], capsys
+    )
+    assert code == 1
+    assert "1 baseline case(s) missing from this run: vanished-case" in " ".join(err.split())
+    assert "missing from this run: vanished-case" in " ".join(out.split())
+    assert "dropped" not in err  # the cases both ran did not change
 
 
 def test_cli_baseline_that_is_not_results_is_a_clean_error(

@@ -15,7 +15,8 @@ from summarize.evaluation.judge import JudgeVerdict, judge_briefing
 from summarize.evaluation.report import render_html, render_markdown
 from summarize.evaluation.runner import run_eval
 from summarize.models import CompletionRequest
-from summarize.schema import Briefing
+from summarize.recording import call_key
+from summarize.schema import Briefing, Usage
 from summarize.testing import FakeModel
 from summarize.testing_server import Behaviour, FaultServer, Reply, Respond, echo_briefing
 
@@ -62,6 +63,23 @@ def test_the_judge_sees_the_article_and_the_briefing_and_is_reasked_on_bad_grade
     assert grade["enum"] == [1, 2, 3, 4, 5]
     # A grade of 9 is out of the rubric: the judge is told and asked again.
     assert len(judge.history) == 2 and "not valid" in judge.history[1].messages[-1]["content"]
+
+
+def test_two_briefings_differing_only_in_usage_give_the_judge_the_same_request_and_key() -> None:
+    # The reader's footer holds wall-clock seconds: in the judge's prompt it made every
+    # replayed judge call miss its recording.
+    content = {"summary": "The mayor of Eastport wants a bridge built over the river."}
+    fast = Briefing(**content, usage=Usage(model="m", calls=3, prompt_tokens=10, seconds=1.2))
+    slow = Briefing(**content, usage=Usage(model="m", calls=4, prompt_tokens=99, seconds=87.5))
+    assert fast.to_markdown() != slow.to_markdown()  # the reader still sees the usage
+    requests = []
+    for briefing in (fast, slow):
+        judge = FakeModel(verdict(4, 4, 4, 4), profile=judge_profile())
+        judge_briefing(judge, "The mayor wants a new bridge.", briefing)
+        requests.append(judge.history[0])
+    assert requests[0] == requests[1]
+    assert "87.5" not in requests[1].messages[1]["content"]
+    assert call_key(judge_profile(), requests[0]) == call_key(judge_profile(), requests[1])
 
 
 def test_judge_mode_adds_an_unweighted_field(dataset: Dataset) -> None:

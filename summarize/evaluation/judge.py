@@ -2,9 +2,10 @@
 
 An optional, extra signal beside the reference-based scorers, never a replacement: its score is
 reported as the ``judge`` field and is not part of the weighted overall. The judge sees the
-article and the briefing (as the Markdown a reader gets), grades faithfulness, coverage,
-attribution and open questions from 1 to 5 with one sentence each, and its answer is validated
-and re-asked like any structured call.
+article and the briefing (as the Markdown a reader gets, less its usage footer: the request, and
+so its recording key, depends on content only), grades faithfulness, coverage, attribution and
+open questions from 1 to 5 with one sentence each, and its answer is validated and re-asked like
+any structured call.
 """
 
 from __future__ import annotations
@@ -15,10 +16,18 @@ from pydantic import BaseModel, ConfigDict
 
 from summarize.models import ChatModel, CompletionRequest
 from summarize.prompts import Prompts
+from summarize.render import briefing_to_markdown
 from summarize.retry import Reasker, parse_json_object, run_reasker
 from summarize.schema import Briefing, strict_json_schema
 
-__all__ = ["CRITERIA", "Grade", "JudgeVerdict", "judge_briefing", "parse_verdict"]
+__all__ = [
+    "CRITERIA",
+    "Grade",
+    "JudgeVerdict",
+    "judge_briefing",
+    "judged_markdown",
+    "parse_verdict",
+]
 
 CRITERIA = ("faithfulness", "coverage", "attribution", "questions")
 
@@ -52,6 +61,13 @@ def parse_verdict(text: str) -> JudgeVerdict:
     return JudgeVerdict.model_validate(parse_json_object(text))
 
 
+def judged_markdown(briefing: Briefing) -> str:
+    """What the judge reads: the reader's Markdown without its usage footer, whose seconds and
+    tokens change from run to run; the judge's request (and its recording key) depends on the
+    briefing's content only."""
+    return briefing_to_markdown(briefing, footer=False)
+
+
 def judge_briefing(
     model: ChatModel, article: str, briefing: Briefing, prompts: Prompts | None = None
 ) -> JudgeVerdict:
@@ -61,7 +77,7 @@ def judge_briefing(
     schema = strict_json_schema(JudgeVerdict)
     in_prompt = model.profile.structured_output in ("json_object", "none")
     messages = prompts.judge_messages(
-        article, briefing.to_markdown(), schema=schema, schema_in_prompt=in_prompt
+        article, judged_markdown(briefing), schema=schema, schema_in_prompt=in_prompt
     )
     request = CompletionRequest(messages=messages, schema=schema, schema_name="verdict")
     return run_reasker(model, Reasker(model.profile, request, parse_verdict))

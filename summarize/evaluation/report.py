@@ -51,6 +51,24 @@ def _delta(value: float | None) -> str:
     return f"{value:+.2f}" if abs(value) >= 0.005 else "±0"
 
 
+def _ci(interval: tuple[float, float] | None, signed: bool = False) -> str:
+    if interval is None:
+        return "-"
+    low, high = interval
+    return f"[{low:+.2f}, {high:+.2f}]" if signed else f"[{low:.2f}, {high:.2f}]"
+
+
+def _verdict(comparison: Comparison, name: str) -> str:
+    change = comparison.paired.get(name)
+    if change is None:
+        return ""
+    if change.significant_drop:
+        return "significant drop"
+    if change.ci[0] > 0:
+        return "significant gain"
+    return "within noise"
+
+
 def print_summary(
     results: EvalResults, console: Console, comparison: Comparison | None = None
 ) -> None:
@@ -81,15 +99,40 @@ def print_summary(
     if comparison:
         row.append(_delta(comparison.fields.get("overall")))
     row.append(f"{results.seconds:.0f}")
-    table.add_row(*row, end_section=True)
+    table.add_row(*row)
+    intervals = results.aggregate_ci
+    extra = ["", ""] if comparison else [""]
+    ci_row = [_ci(intervals.get(f)) for f in [*fields, "overall"]]
+    table.add_row("95% CI", *ci_row, *extra, end_section=True)
     if comparison:
-        table.add_row(
-            "Δ vs baseline", *[_delta(comparison.fields.get(f)) for f in fields], "", "", ""
-        )
+        means, cis = [], []
+        for name in [*fields, "overall"]:
+            change = comparison.paired.get(name)
+            mean = "" if change is None else _delta(change.mean)
+            ci = "" if change is None else _ci(change.ci, signed=True)
+            if change is not None and change.significant_drop:
+                mean, ci = f"[red]{mean}[/red]", f"[red]{ci}[/red]"
+            means.append(mean)
+            cis.append(ci)
+        table.add_row("Δ vs baseline", *means, "", "")
+        table.add_row("Δ 95% CI", *cis, "", "")
     console.print(table)
+    if comparison:
+        console.print(_comparison_note(comparison))
     for case in results.cases:
         if not case.ok:
             console.print(Text.assemble((case.id, "red"), ": ", case.error or ""))
+
+
+def _comparison_note(comparison: Comparison) -> str:
+    counts = {change.cases for change in comparison.paired.values()}
+    over = f"{max(counts)} paired cases" if counts else "no case in common"
+    notes = [f"Δ vs baseline: new - baseline over {over}, 95% paired-bootstrap interval"]
+    if comparison.missing:
+        notes.append(f"missing from this run: {', '.join(comparison.missing)}")
+    if comparison.added:
+        notes.append(f"not in the baseline: {', '.join(comparison.added)}")
+    return "; ".join(notes)
 
 
 # --- markdown -----------------------------------------------------------------------------
@@ -125,11 +168,34 @@ def render_markdown(results: EvalResults, comparison: Comparison | None = None) 
         + " | ".join(_fmt(agg.get(f)) for f in fields)
         + f" | **{agg.get('overall', 0):.2f}** |{extra}"
     )
+    intervals = results.aggregate_ci
+    lines.append(
+        "| 95% CI | "
+        + " | ".join(_ci(intervals.get(f)) for f in [*fields, "overall"])
+        + " |"
+        + (" |" if comparison else "")
+    )
+    boot = results.bootstrap
+    lines += [
+        "",
+        f"95% CI: percentile bootstrap of the mean over cases ({boot.resamples:,} resamples, "
+        f"seed {boot.seed}).",
+    ]
     if comparison:
         lines += [
             "",
             "Change against the baseline, per field: "
             + ", ".join(f"{k} {_delta(v)}" for k, v in comparison.fields.items()),
+            "",
+            _comparison_note(comparison) + ".",
+            "",
+            "| field | Δ vs baseline | 95% CI | cases | verdict |",
+            "|---|---:|---:|---:|---|",
+        ]
+        lines += [
+            f"| {name} | {_delta(change.mean)} | {_ci(change.ci, signed=True)} | "
+            f"{change.cases} | {_verdict(comparison, name)} |"
+            for name, change in comparison.paired.items()
         ]
     lines += ["", "## Cases", ""]
     for case in results.cases:
@@ -173,6 +239,7 @@ font-style:normal;text-decoration:none;display:inline-block}
 .tag.red{background:#fde8e7;color:#b3261e}
 ul.match li{list-style:none;margin-left:-1rem} .ok::before{content:"✓ ";color:#137333}
 .miss::before{content:"✗ ";color:#b3261e}.extra::before{content:"+ ";color:#8a5a00}
+tr.ci td{color:#5b6570;font-size:.85rem}
 .err{background:#fde8e7;color:#b3261e;padding:.5rem;border-radius:4px}
 """
 
@@ -365,6 +432,27 @@ def render_html(
         + f"<th>{_bar(agg.get('overall', 0.0))}</th>{mean_delta}"
         + f"<th>{results.seconds:.0f}s</th></tr>"
     )
+    rows.append(
+        "<tr class='ci'><td>95% CI</td>"
+        + "".join(f"<td>{_e(_ci(results.aggregate_ci.get(f)))}</td>" for f in [*fields, "overall"])
+        + ("<td></td>" if comparison else "")
+        + "<td></td></tr>"
+    )
+    changes = ""
+    if comparison:
+        changes = (
+            f"<h2>Against the baseline</h2><p class='meta'>{_e(_comparison_note(comparison))}"
+            "</p><table><tr><th>field</th><th>Δ vs baseline</th><th>95% CI</th><th>cases</th>"
+            "<th>verdict</th></tr>"
+            + "".join(
+                f"<tr><td>{_e(name)}</td><td>{_delta(change.mean)}</td>"
+                f"<td>{_e(_ci(change.ci, signed=True))}</td><td>{change.cases}</td>"
+                f"<td class='{'bad' if change.significant_drop else ''}'>"
+                f"{_e(_verdict(comparison, name))}</td></tr>"
+                for name, change in comparison.paired.items()
+            )
+            + "</table>"
+        )
     pages = _case_pages(results, dataset)
     sections = []
     for case in results.cases:
@@ -405,6 +493,9 @@ mode {_e(results.mode)} · similarity {_e(results.similarity)} · {_e(results.cr
 templates: {hashes}</div>
 <table><tr><th>case</th>{head}<th>overall</th>{"<th>Δ</th>" if comparison else ""}<th>time</th></tr>
 {"".join(rows)}</table>
+<p class="meta">95% CI: percentile bootstrap of the mean over cases
+({results.bootstrap.resamples:,} resamples, seed {results.bootstrap.seed}).</p>
+{changes}
 <h2>Cases</h2>{"".join(sections)}
 </body></html>
 """
@@ -420,7 +511,8 @@ def write_reports(
     and with a dataset each case's pages under ``out/cases/``, which the report links to."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "results.json", out / "report.md", out / "report.html"]
-    paths[0].write_text(results.model_dump_json(indent=1) + "\n", encoding="utf-8")
+    saved = results.model_copy(update={"comparison": comparison}) if comparison else results
+    paths[0].write_text(saved.model_dump_json(indent=1) + "\n", encoding="utf-8")
     paths[1].write_text(render_markdown(results, comparison), encoding="utf-8")
     paths[2].write_text(render_html(results, dataset, comparison), encoding="utf-8")
     for pages in _case_pages(results, dataset).values():

@@ -7,7 +7,10 @@ that keeps failing, a missing recording) scores 0 with the error kept; it never 
 
 ``EvalResults`` is what ``results.json`` holds: the model profile (never its key), the prompt
 templates' hashes, the settings that shape a briefing, per-case scores with explanations,
-usage and timings, and the aggregate. ``compare`` sets two results side by side.
+usage and timings, the aggregate, and each aggregate's 95% bootstrap interval over cases
+(``summarize.evaluation.stats``). ``compare`` sets two results side by side: per field, the
+paired change over the cases both ran, with its interval; ``Comparison.gate`` says whether the
+change is a regression.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from summarize.evaluation.dataset import Case, Dataset
 from summarize.evaluation.judge import judge_briefing
 from summarize.evaluation.scorers import FIELD_WEIGHTS, score_case
 from summarize.evaluation.similarity import Similarity, get_similarity
+from summarize.evaluation.stats import Bootstrap, bootstrap_interval
 from summarize.models import ChatModel, close_model
 from summarize.pipeline import Pipeline, resolve_model
 from summarize.prompts import Prompts
@@ -38,8 +42,11 @@ __all__ = [
     "Comparison",
     "EvalResults",
     "FieldScore",
+    "PairedChange",
+    "case_values",
     "compare",
     "default_recordings_dir",
+    "load_results",
     "run_eval",
 ]
 
@@ -77,7 +84,12 @@ class EvalResults(BaseModel):
     weights: dict[str, float]
     cases: list[CaseResult]
     aggregate: dict[str, float]
+    # Added later, hence the defaults: an older results.json still loads (as a baseline too).
+    aggregate_ci: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    bootstrap: Bootstrap = Field(default_factory=Bootstrap)
     seconds: float
+    # Written with --baseline: the comparison the report shows.
+    comparison: Comparison | None = None
 
     def case(self, case_id: str) -> CaseResult | None:
         return next((c for c in self.cases if c.id == case_id), None)
@@ -91,26 +103,40 @@ def default_recordings_dir(dataset: Dataset, profile_name: str) -> Path:
     return root / ".recordings" / profile_name
 
 
-def _aggregate(cases: list[CaseResult]) -> dict[str, float]:
+def case_values(cases: list[CaseResult]) -> dict[str, dict[str, float]]:
+    """Per aggregate field, the value each case contributes to its mean, by case id: the
+    weighted fields and ``overall`` over every case (a failed case counts 0), ``judge`` over the
+    cases the judge could grade (absent when it graded none)."""
     if not cases:
         return {}
-    fields = list(FIELD_WEIGHTS)
     out = {
-        name: round(
-            sum(c.scores[name].value if name in c.scores else 0.0 for c in cases) / len(cases), 4
-        )
-        for name in fields
+        name: {c.id: c.scores[name].value if name in c.scores else 0.0 for c in cases}
+        for name in FIELD_WEIGHTS
     }
-    out["overall"] = round(sum(c.overall for c in cases) / len(cases), 4)
-    # Judge mode: the mean grade over the cases the judge could grade (unweighted, extra).
-    judged = [
-        c.scores["judge"].value
+    out["overall"] = {c.id: c.overall for c in cases}
+    judged = {
+        c.id: c.scores["judge"].value
         for c in cases
         if "judge" in c.scores and not c.scores["judge"].details.get("error")
-    ]
+    }
     if judged:
-        out["judge"] = round(sum(judged) / len(judged), 4)
+        out["judge"] = judged
     return out
+
+
+def _aggregate(cases: list[CaseResult]) -> dict[str, float]:
+    return {
+        name: round(sum(values.values()) / len(values), 4)
+        for name, values in case_values(cases).items()
+    }
+
+
+def _aggregate_ci(cases: list[CaseResult], bootstrap: Bootstrap) -> dict[str, tuple[float, float]]:
+    intervals = {
+        name: bootstrap_interval(list(values.values()), bootstrap)
+        for name, values in case_values(cases).items()
+    }
+    return {name: ci for name, ci in intervals.items() if ci is not None}
 
 
 def _score(
@@ -162,13 +188,16 @@ def run_eval(
     similarity: Similarity | None = None,
     on_case: Callable[[CaseResult, int, int], None] | None = None,
     judge: str | ChatModel | None = None,
+    bootstrap: Bootstrap | None = None,
 ) -> EvalResults:
     """Brief and score every case of ``dataset``.
 
     ``judge``: a profile (or model) that also grades every briefing with a rubric
     (``summarize.evaluation.judge``), reported as the unweighted ``judge`` field. Its calls are
     recorded and replayed beside the briefings', under ``<recordings>/judge-<profile>``.
+    ``bootstrap``: how the intervals are drawn (default: 10,000 resamples, 95%, seed 0).
     """
+    bootstrap = bootstrap or Bootstrap()
     settings = settings if settings is not None else Settings()
     base: ChatModel | None = None
     if mode == "replay" and (model is None or isinstance(model, str)):
@@ -243,29 +272,87 @@ def run_eval(
         weights=dict(FIELD_WEIGHTS),
         cases=results,
         aggregate=_aggregate(results),
+        aggregate_ci=_aggregate_ci(results, bootstrap),
+        bootstrap=bootstrap,
         seconds=round(time.monotonic() - started, 3),
     )
+
+
+class PairedChange(BaseModel):
+    """One field's change (current minus baseline) over the cases both runs scored."""
+
+    mean: float
+    ci: tuple[float, float]
+    cases: int
+
+    @property
+    def significant_drop(self) -> bool:
+        """The whole interval below zero: a drop that case-to-case noise does not explain."""
+        return self.ci[1] < 0
 
 
 class Comparison(BaseModel):
     """Differences (current minus baseline) per field and per case."""
 
-    fields: dict[str, float]
+    fields: dict[str, float]  # difference of the aggregates
     cases: dict[str, float]  # overall per case
     missing: list[str]  # baseline cases absent now
     added: list[str]  # cases absent from the baseline
+    # Per field, the paired change over the cases in both runs with its bootstrap interval.
+    paired: dict[str, PairedChange] = Field(default_factory=dict)
 
     def worst_drop(self) -> float:
         return min([0.0, *self.fields.values(), *self.cases.values()])
 
+    def gate(self, max_drop: float | None = None) -> list[str]:
+        """Why this change is a regression, one line per reason (empty: it passes). A field
+        fails when its paired interval lies below zero, or (with ``max_drop``) when it drops
+        by more than that; a baseline case missing from the new run fails."""
+        failures = []
+        if self.missing:
+            failures.append(
+                f"{len(self.missing)} baseline case(s) missing from this run: "
+                + ", ".join(self.missing)
+            )
+        for name, change in self.paired.items():
+            interval = f"{change.mean:+.3f} [{change.ci[0]:+.3f}, {change.ci[1]:+.3f}]"
+            if change.significant_drop:
+                failures.append(
+                    f"{name} dropped significantly against the baseline: {interval} over "
+                    f"{change.cases} case(s), the whole 95% interval below zero"
+                )
+            elif max_drop is not None and change.mean < -max_drop:
+                failures.append(
+                    f"{name} dropped by {-change.mean:.3f} against the baseline "
+                    f"(more than --max-drop {max_drop:g}): {interval}"
+                )
+        return failures
 
-def compare(current: EvalResults, baseline: EvalResults) -> Comparison:
+
+EvalResults.model_rebuild()
+
+
+def compare(
+    current: EvalResults, baseline: EvalResults, bootstrap: Bootstrap | None = None
+) -> Comparison:
+    """``current`` against ``baseline``; intervals drawn as ``current``'s unless given."""
+    bootstrap = bootstrap or current.bootstrap
     fields = {
         name: round(value - baseline.aggregate.get(name, 0.0), 4)
         for name, value in current.aggregate.items()
     }
     base_cases = {c.id: c for c in baseline.cases}
     cur_cases = {c.id: c for c in current.cases}
+    base_values = case_values(baseline.cases)
+    paired: dict[str, PairedChange] = {}
+    for name, values in case_values(current.cases).items():
+        before = base_values.get(name, {})
+        diffs = [value - before[cid] for cid, value in values.items() if cid in before]
+        interval = bootstrap_interval(diffs, bootstrap)
+        if interval is not None:
+            paired[name] = PairedChange(
+                mean=round(sum(diffs) / len(diffs), 4) + 0.0, ci=interval, cases=len(diffs)
+            )
     return Comparison(
         fields=fields,
         cases={
@@ -275,6 +362,7 @@ def compare(current: EvalResults, baseline: EvalResults) -> Comparison:
         },
         missing=sorted(set(base_cases) - set(cur_cases)),
         added=sorted(set(cur_cases) - set(base_cases)),
+        paired=paired,
     )
 
 
