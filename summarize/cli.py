@@ -439,7 +439,7 @@ def eval_command(
     if min_score is not None and overall < min_score:
         failures.append(f"overall {overall:.3f} is below --min-score {min_score:g}")
     if comparison is not None:  # a significant drop, one over --max-drop, a missing case
-        failures += comparison.gate(max_drop)
+        failures += comparison.gate(max_drop, per_case=mode == "replay")
     errors = [c.id for c in results.cases if not c.ok]
     if errors:  # a case that could not be briefed is a failure, not a low score
         failures.append(f"{len(errors)} case(s) could not be briefed: {', '.join(errors)}")

@@ -142,6 +142,9 @@ def test_cases_moving_symmetrically_by_noise_pass_the_gate() -> None:
     assert change.mean == pytest.approx(0.0, abs=1e-9)
     assert change.ci[0] < 0 < change.ci[1]  # straddles zero: noise
     assert comparison.gate(max_drop=0.02) == []  # although single cases dropped 0.05
+    # A replay has no noise: there the cases that dropped by more than --max-drop fail.
+    failures = comparison.gate(max_drop=0.02, per_case=True)
+    assert len(failures) == 5 and all(f.startswith("case c") for f in failures)
 
 
 def test_a_small_but_consistent_drop_fails_only_under_max_drop_when_not_significant() -> None:

@@ -304,11 +304,20 @@ class Comparison(BaseModel):
     def worst_drop(self) -> float:
         return min([0.0, *self.fields.values(), *self.cases.values()])
 
-    def gate(self, max_drop: float | None = None) -> list[str]:
+    def gate(self, max_drop: float | None = None, *, per_case: bool = False) -> list[str]:
         """Why this change is a regression, one line per reason (empty: it passes). A field
         fails when its paired interval lies below zero, or (with ``max_drop``) when it drops
-        by more than that; a baseline case missing from the new run fails."""
+        by more than that; a baseline case missing from the new run fails. ``per_case`` (for
+        replays, where every difference is real, not noise): a case whose overall drops by
+        more than ``max_drop`` fails too."""
         failures = []
+        if per_case and max_drop is not None:
+            failures += [
+                f"case {case} dropped by {-change:.3f} against the baseline "
+                f"(more than --max-drop {max_drop:g}; a replay has no noise)"
+                for case, change in self.cases.items()
+                if change < -max_drop
+            ]
         if self.missing:
             failures.append(
                 f"{len(self.missing)} baseline case(s) missing from this run: "
