@@ -42,16 +42,24 @@ def _keys(actor: Actor) -> set[str]:
     return name_keys(actor.name, actor.aliases, person=actor.kind == "person")
 
 
+def _name_keys(actor: Actor) -> set[str]:
+    return name_keys(actor.name, person=actor.kind == "person")
+
+
 def merge_actors(actors: list[Actor]) -> list[Actor]:
-    """Actors that share a name, alias or (people) surname merged into one."""
+    """Actors merged into one when one's name (or a person's surname) is the other's name or
+    alias. An alias two actors share does not make them one: small models give the same title
+    ("French government spokesman") to several people, and merging through it would give one
+    person's words to another."""
     merged: list[Actor] = []
     keys: list[set[str]] = []
+    named: list[set[str]] = []  # each merged actor's name keys (its names, not aliases)
     for actor in actors:
         if not actor.name.strip():
             continue
-        these = _keys(actor)
+        these, own = _keys(actor), _name_keys(actor)
         for i, existing in enumerate(merged):
-            if these & keys[i]:
+            if own & keys[i] or these & named[i]:
                 # Keep the fullest name; everything else becomes an alias.
                 names = [existing.name, actor.name]
                 name = max(names, key=lambda n: (len(name_key(n).split()), len(n)))
@@ -67,12 +75,14 @@ def merge_actors(actors: list[Actor]) -> list[Actor]:
                     role=existing.role or actor.role,
                 )
                 keys[i] |= these
+                named[i] |= own | name_keys(name, person=actor.kind == "person")
                 break
         else:
             merged.append(
                 actor.model_copy(update={"aliases": [a for a in actor.aliases if a.strip()]})
             )
             keys.append(these)
+            named.append(own)
     return merged
 
 

@@ -130,3 +130,21 @@ def test_merging_more_parts_than_a_draft_may_hold_never_fails_validation() -> No
     # The unlisted actor's ten identical positions collapse into one, with its actor added.
     assert len(merged.actors) == 101 and len(merged.positions) == 51
     assert len(merged.open_questions) == 2  # near-duplicate questions collapse too
+
+
+def test_people_sharing_only_a_title_alias_stay_apart_but_a_name_given_as_alias_merges() -> None:
+    from summarize.merge import merge_actors
+    from summarize.schema import Actor
+
+    spokesman = "French government spokesman"
+    actors = [
+        Actor(name="senior official", aliases=["European official", spokesman], kind="person"),
+        Actor(name="Sophie Primas", aliases=[spokesman], kind="person"),
+        Actor(name="French lawmaker", aliases=[spokesman], kind="person"),
+        Actor(name="European official", aliases=[], kind="person"),
+        Actor(name="Primas", aliases=[], kind="person"),
+    ]
+    merged = {a.name: a for a in merge_actors(actors)}
+    assert set(merged) == {"European official", "Sophie Primas", "French lawmaker"}
+    assert "senior official" in merged["European official"].aliases  # the fuller name kept
+    assert "Primas" in merged["Sophie Primas"].aliases
