@@ -107,19 +107,21 @@ def drop_other_people(context: PartContext, actors: list[Actor]) -> list[Actor]:
     models list "Sophie Primas" among the aliases of "European official", or "Chen" among
     Judge Marsh's, which would give one person's words to another. The person left out is
     then added as herself (``missing_people``)."""
-    people = [
-        name_keys(h.name, h.aliases)
-        for h in context.analysis.actors
-        if h.kind == "person" and len(h.name.split()) > 1
-    ]
+    people: set[str] = set().union(
+        *(
+            name_keys(h.name, h.aliases)
+            for h in context.analysis.actors
+            if h.kind == "person" and len(h.name.split()) > 1
+        )
+    )
+
+    def foreign(alias: str, own: set[str]) -> bool:
+        keys = name_keys(alias, person=False)
+        return bool(keys & people) and not keys & own
+
     out = []
     for actor in actors:
         own = name_keys(actor.name, person=actor.kind == "person")
-        kept = [
-            alias
-            for alias in actor.aliases
-            if name_keys(alias, person=False) & own
-            or not any(name_keys(alias, person=False) & keys for keys in people)
-        ]
+        kept = [alias for alias in actor.aliases if not foreign(alias, own)]
         out.append(actor if kept == actor.aliases else actor.model_copy(update={"aliases": kept}))
     return out
