@@ -9,8 +9,7 @@ score is one draw. Running every case N times gives, per field:
 * per case, the range of each field over epochs (max - min).
 
 A case is *unstable* when some field's range over its epochs exceeds ``UNSTABLE_RANGE`` (0.2 on
-the 0-1 scale: a fifth of the scale, more than any field's 95% interval over a dev set is wide
-at 24 cases, so such a case alone can move a comparison).
+the 0-1 scale: a fifth of the scale, as much as finding or losing one of five reference items).
 
 Everything here is pure: it reads the per-epoch values ``runner.case_values`` gives.
 """
