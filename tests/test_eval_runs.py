@@ -395,6 +395,10 @@ def test_recording_in_parallel_then_replaying_gives_the_same_scores(
     )
     assert all(c.ok for c in replayed.cases)
     assert replayed.aggregate == recorded.aggregate
+    calls = len(model.history)
+    by_instance = evaluate(dataset, model, mode="replay", recordings=folder, concurrency=2)
+    assert len(model.history) == calls  # a model instance in a replay lends its profile only
+    assert by_instance.aggregate == recorded.aggregate
 
 
 # --- 5. judge calibration ---------------------------------------------------------------------

@@ -479,7 +479,7 @@ def run_eval(
         epoch_settings = _sampling_settings(settings, name, temperature, epoch)
         base: ChatModel | None = None
         chat_model: ChatModel
-        if mode == "replay" and (model is None or isinstance(model, str)):
+        if mode == "replay":  # a model instance lends its profile only
             chat_model = ReplayModel(profile, folder)
         else:
             base = resolve_model(model, epoch_settings)
