@@ -327,6 +327,67 @@ def batch(
         raise typer.Exit(1)
 
 
+def _eval_similarity(name: str, baseline: Any, force: bool) -> Any:
+    """The similarity backend: ``auto`` against a baseline means the baseline's own backend,
+    never a silent fallback to another (whose scores are on another scale)."""
+    from summarize.evaluation.similarity import get_similarity
+
+    wanted = name
+    if name == "auto" and baseline is not None and baseline.similarity in ("minilm", "lexical"):
+        wanted = baseline.similarity
+    try:
+        return get_similarity(wanted)
+    except ValueError as exc:
+        _fail(f"--similarity {name}: {exc}", code=2)
+    except ImportError as exc:
+        if wanted == name:
+            _fail(f"--similarity {name}: {exc}", code=2)
+        if not force:
+            _fail(
+                f"the baseline was scored with the {wanted} similarity, which is not installed "
+                f"here ({exc}); install it, or --force to compare scores on another scale"
+            )
+        _say_error(f"{wanted} is not installed ({exc}): scoring with {name}", "warning")
+        return get_similarity(name)
+
+
+def _check_comparable(
+    baseline: Any,
+    dataset: Any,
+    settings: Settings,
+    model: str | None,
+    similarity: str,
+    mode: str,
+    force: bool,
+) -> None:
+    """Refuse, before any model call, a run whose scores could not be set against the
+    baseline's; with ``--force``, say so loudly. Warn about what an older baseline lacks."""
+    from summarize.evaluation.runner import comparability, dataset_hash
+    from summarize.prompts import Prompts
+
+    strategy = settings.profile(model).strategy or settings.strategy
+    mismatches, unknown = comparability(
+        baseline,
+        similarity=similarity,
+        prompt_hashes=Prompts(settings.prompts_dir).hashes,
+        dataset=dataset_hash(dataset),
+        mode=mode,
+        strategy=strategy,
+    )
+    if unknown:
+        _say_error(
+            "the baseline does not record its " + ", ".join(unknown) + " (written by an older "
+            "version): those cannot be checked",
+            "warning",
+        )
+    if mismatches and not force:
+        for why in mismatches:
+            _say_error(f"not comparable with the baseline: {why}")
+        _fail("refusing to compare: the runs differ (--force to compare anyway)")
+    for why in mismatches:
+        _say_error(f"NOT COMPARABLE, compared anyway (--force): {why}", "warning")
+
+
 @app.command("eval")
 def eval_command(
     dataset_path: Annotated[Path, typer.Argument(help="A folder of reference YAML files.")],
@@ -368,6 +429,32 @@ def eval_command(
         str | None,
         typer.Option("--judge", help="Also grade each briefing with this profile (an LLM rubric)."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="With --baseline: compare even when the runs differ in similarity backend, "
+            "templates, dataset, mode or strategy (loud warnings instead of a refusal).",
+        ),
+    ] = False,
+    epochs: Annotated[
+        int,
+        typer.Option(
+            "--epochs", min=1, help="Run every case N times (live only): means and spread."
+        ),
+    ] = 1,
+    temperature: Annotated[
+        float | None,
+        typer.Option("--temperature", min=0.0, help="Sample the model at this temperature."),
+    ] = None,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            "--concurrency",
+            min=1,
+            help="Cases briefed at once on a remote endpoint (the embedded model: one).",
+        ),
+    ] = 1,
     config: ConfigOption = None,
     strategy: StrategyOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
@@ -377,11 +464,15 @@ def eval_command(
     from summarize.evaluation.dataset import load_dataset
     from summarize.evaluation.report import print_summary, write_reports
     from summarize.evaluation.runner import CaseResult, compare, load_results, run_eval
-    from summarize.evaluation.similarity import get_similarity
     from summarize.evaluation.stats import Bootstrap
 
     if record and replay:
         _fail("--record and --replay exclude each other", code=2)
+    if epochs > 1 and (record or replay):
+        _fail(
+            f"--epochs {epochs} needs a live run: recordings answer every epoch as the first",
+            code=2,
+        )
     dataset = load_dataset(dataset_path)
     if check:
         stderr.print(f"{dataset.name}: {len(dataset.cases)} cases, no problems")
@@ -393,11 +484,12 @@ def eval_command(
         except (OSError, ValueError) as exc:
             _fail(f"cannot read the baseline {baseline}: {str(exc).splitlines()[0]}")
     settings = _settings(config, strategy, cache=cache or None)
-    try:
-        backend = get_similarity(similarity)
-    except (ValueError, ImportError) as exc:
-        _fail(f"--similarity {similarity}: {exc}", code=2)
     mode = "replay" if replay else "record" if record else "live"
+    backend = _eval_similarity(similarity, base, force)
+    if base is not None:
+        _check_comparable(base, dataset, settings, model, backend.name, mode, force)
+    if concurrency > 1 and settings.profile(model).is_local and not quiet:
+        stderr.print("the embedded model briefs one case at a time: --concurrency ignored")
     progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -408,7 +500,7 @@ def eval_command(
         disable=quiet,
         transient=True,
     )
-    task = progress.add_task(f"eval {dataset.name} ({mode})", total=len(dataset.cases))
+    task = progress.add_task(f"eval {dataset.name} ({mode})", total=len(dataset.cases) * epochs)
 
     def on_case(result: CaseResult, number: int, total: int) -> None:
         progress.update(task, completed=number, description=f"eval {dataset.name}: {result.id}")
@@ -424,6 +516,9 @@ def eval_command(
             on_case=on_case,
             judge=judge,
             bootstrap=Bootstrap(seed=seed),
+            epochs=epochs,
+            temperature=temperature,
+            concurrency=concurrency,
         )
     usages = [c.usage for c in results.cases if c.usage is not None]
     if mode != "replay":
@@ -439,7 +534,7 @@ def eval_command(
     if min_score is not None and overall < min_score:
         failures.append(f"overall {overall:.3f} is below --min-score {min_score:g}")
     if comparison is not None:  # a significant drop, one over --max-drop, a missing case
-        failures += comparison.gate(max_drop, per_case=mode == "replay")
+        failures += comparison.gate(max_drop, per_case=mode == "replay", force=force)
     errors = [c.id for c in results.cases if not c.ok]
     if errors:  # a case that could not be briefed is a failure, not a low score
         failures.append(f"{len(errors)} case(s) could not be briefed: {', '.join(errors)}")

@@ -17,13 +17,14 @@ from pydantic import BaseModel, ConfigDict
 from summarize.models import ChatModel, CompletionRequest
 from summarize.prompts import Prompts
 from summarize.render import briefing_to_markdown
-from summarize.retry import Reasker, parse_json_object, run_reasker
+from summarize.retry import Reasker, arun_reasker, parse_json_object, run_reasker
 from summarize.schema import Briefing, strict_json_schema
 
 __all__ = [
     "CRITERIA",
     "Grade",
     "JudgeVerdict",
+    "ajudge_briefing",
     "judge_briefing",
     "judged_markdown",
     "parse_verdict",
@@ -68,11 +69,9 @@ def judged_markdown(briefing: Briefing) -> str:
     return briefing_to_markdown(briefing, footer=False)
 
 
-def judge_briefing(
-    model: ChatModel, article: str, briefing: Briefing, prompts: Prompts | None = None
-) -> JudgeVerdict:
-    """The judge's verdict on ``briefing`` of ``article`` (``InvalidOutputError`` when the
-    judge never gives a valid one; endpoint faults are retried as for a briefing)."""
+def _reasker(
+    model: ChatModel, article: str, briefing: Briefing, prompts: Prompts | None
+) -> Reasker[JudgeVerdict]:
     prompts = prompts or Prompts()
     schema = strict_json_schema(JudgeVerdict)
     in_prompt = model.profile.structured_output in ("json_object", "none")
@@ -80,4 +79,19 @@ def judge_briefing(
         article, judged_markdown(briefing), schema=schema, schema_in_prompt=in_prompt
     )
     request = CompletionRequest(messages=messages, schema=schema, schema_name="verdict")
-    return run_reasker(model, Reasker(model.profile, request, parse_verdict))
+    return Reasker(model.profile, request, parse_verdict)
+
+
+def judge_briefing(
+    model: ChatModel, article: str, briefing: Briefing, prompts: Prompts | None = None
+) -> JudgeVerdict:
+    """The judge's verdict on ``briefing`` of ``article`` (``InvalidOutputError`` when the
+    judge never gives a valid one; endpoint faults are retried as for a briefing)."""
+    return run_reasker(model, _reasker(model, article, briefing, prompts))
+
+
+async def ajudge_briefing(
+    model: ChatModel, article: str, briefing: Briefing, prompts: Prompts | None = None
+) -> JudgeVerdict:
+    """``judge_briefing`` for async callers (the eval runner, several cases at once)."""
+    return await arun_reasker(model, _reasker(model, article, briefing, prompts))

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from summarize.errors import InputError
 from summarize.evaluation.dataset import Dataset, Reference
+from summarize.evaluation.epochs import EpochSpread
 from summarize.evaluation.runner import CaseResult, Comparison, EvalResults
 from summarize.grounding import ArticleIndex, ground_evidence
 from summarize.html import briefing_to_html
@@ -117,6 +118,8 @@ def print_summary(
         table.add_row("Δ vs baseline", *means, "", "")
         table.add_row("Δ 95% CI", *cis, "", "")
     console.print(table)
+    _print_epochs(results, console)
+    _print_calibration(results, console)
     if comparison:
         console.print(_comparison_note(comparison))
     for case in results.cases:
@@ -132,7 +135,178 @@ def _comparison_note(comparison: Comparison) -> str:
         notes.append(f"missing from this run: {', '.join(comparison.missing)}")
     if comparison.added:
         notes.append(f"not in the baseline: {', '.join(comparison.added)}")
+    notes += [f"NOT COMPARABLE: {why}" for why in comparison.mismatches]
+    if comparison.unknown:
+        notes.append("the baseline does not record: " + ", ".join(comparison.unknown))
     return "; ".join(notes)
+
+
+# --- epochs and judge calibration (kept apart: each reads one part of the results) -----------
+
+
+def _epochs_note(spread: EpochSpread) -> str:
+    temperature = "" if spread.temperature is None else f" at temperature {spread.temperature:g}"
+    seeds = ", ".join("none" if s is None else str(s) for s in spread.seeds)
+    return (
+        f"{spread.epochs} epochs{temperature} (seeds {seeds}): scores are means over epochs; "
+        "± is the std over epochs of each epoch's mean; a case is unstable when a field's "
+        f"range over its epochs exceeds {spread.threshold:g}"
+    )
+
+
+def _epoch_fields(results: EvalResults, spread: EpochSpread) -> list[str]:
+    return [f for f in [*_fields(results), "overall"] if f in spread.std]
+
+
+def _unstable_line(spread: EpochSpread, case_id: str) -> str:
+    case = spread.cases[case_id]
+    return ", ".join(f"{name} range {case.ranges[name]:.2f}" for name in case.unstable)
+
+
+def _print_epochs(results: EvalResults, console: Console) -> None:
+    spread = results.epochs
+    if spread is None:
+        return
+    fields = _epoch_fields(results, spread)
+    table = Table(title=f"spread over {spread.epochs} epochs")
+    table.add_column("")
+    for name in fields:
+        table.add_column(name, justify="right")
+    for number in range(spread.epochs):
+        table.add_row(f"epoch {number + 1}", *[_fmt(spread.means[f][number]) for f in fields])
+    table.add_row("std", *[f"±{spread.std[f]:.3f}" for f in fields], end_section=True)
+    for case_id, case in spread.cases.items():
+        cells = [
+            f"[red]{_fmt(case.ranges.get(f))}[/red]"
+            if f in case.unstable
+            else _fmt(case.ranges.get(f))
+            for f in fields
+        ]
+        table.add_row(f"{case_id} range", *cells)
+    console.print(table)
+    console.print(_epochs_note(spread))
+    for case_id in spread.unstable:
+        console.print(
+            Text.assemble(
+                ("unstable", "bold red"), f" {case_id}: {_unstable_line(spread, case_id)}"
+            )
+        )
+
+
+def _epochs_markdown(results: EvalResults) -> list[str]:
+    spread = results.epochs
+    if spread is None:
+        return []
+    fields = _epoch_fields(results, spread)
+    lines = [
+        "",
+        "## Spread over epochs",
+        "",
+        _epochs_note(spread) + ".",
+        "",
+        "| | " + " | ".join(fields) + " |",
+        "|---|" + "---:|" * len(fields),
+    ]
+    lines += [
+        f"| epoch {n + 1} | " + " | ".join(_fmt(spread.means[f][n]) for f in fields) + " |"
+        for n in range(spread.epochs)
+    ]
+    lines.append("| **std** | " + " | ".join(f"±{spread.std[f]:.3f}" for f in fields) + " |")
+    lines += [
+        f"| {case_id} range{' (unstable)' if case.unstable else ''} | "
+        + " | ".join(_fmt(case.ranges.get(f)) for f in fields)
+        + " |"
+        for case_id, case in spread.cases.items()
+    ]
+    unstable = spread.unstable
+    lines += ["", f"Unstable cases: {', '.join(unstable) if unstable else 'none'}."]
+    lines += [f"- {case_id}: {_unstable_line(spread, case_id)}" for case_id in unstable]
+    return lines
+
+
+def _epochs_html(results: EvalResults) -> str:
+    spread = results.epochs
+    if spread is None:
+        return ""
+    fields = _epoch_fields(results, spread)
+    head = "".join(f"<th>{_e(f)}</th>" for f in fields)
+    rows = [
+        f"<tr><td>epoch {n + 1}</td>"
+        + "".join(f"<td>{_fmt(spread.means[f][n])}</td>" for f in fields)
+        + "</tr>"
+        for n in range(spread.epochs)
+    ]
+    rows.append(
+        "<tr><th>std</th>" + "".join(f"<th>±{spread.std[f]:.3f}</th>" for f in fields) + "</tr>"
+    )
+    for case_id, case in spread.cases.items():
+        cells = "".join(
+            f"<td class='{'bad' if f in case.unstable else ''}'>{_fmt(case.ranges.get(f))}</td>"
+            for f in fields
+        )
+        tag = " <span class='tag red'>unstable</span>" if case.unstable else ""
+        rows.append(f"<tr><td>{_e(case_id)} range{tag}</td>{cells}</tr>")
+    return (
+        f"<h2>Spread over epochs</h2><p class='meta'>{_e(_epochs_note(spread))}</p>"
+        f"<table><tr><th></th>{head}</tr>{''.join(rows)}</table>"
+    )
+
+
+def _calibration_rows(results: EvalResults) -> list[tuple[str, str, str, str, str]]:
+    """(criterion, field, rho, interval, cases) per judge criterion."""
+    return [
+        (
+            criterion,
+            agreement.field,
+            "-" if agreement.rho is None else f"{agreement.rho:+.2f}",
+            _ci(agreement.ci, signed=True),
+            str(agreement.cases),
+        )
+        for criterion, agreement in results.calibration.items()
+    ]
+
+
+_CALIBRATION_NOTE = (
+    "Judge calibration: Spearman's rank correlation of each judge criterion with the "
+    "reference-based field it matches, over the cases the judge graded, 95% bootstrap interval "
+    "over cases; '-' where undefined (a side constant, or under 3 cases)"
+)
+
+
+def _print_calibration(results: EvalResults, console: Console) -> None:
+    if not results.calibration:
+        return
+    table = Table("judge criterion", "field", "Spearman ρ", "95% CI", "cases")
+    for row in _calibration_rows(results):
+        table.add_row(*row)
+    console.print(table)
+    console.print(_CALIBRATION_NOTE)
+
+
+def _calibration_markdown(results: EvalResults) -> list[str]:
+    if not results.calibration:
+        return []
+    lines = ["", "## Judge calibration", "", _CALIBRATION_NOTE + ".", ""]
+    lines += [
+        "| judge criterion | field | Spearman ρ | 95% CI | cases |",
+        "|---|---|---:|---:|---:|",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in _calibration_rows(results)]
+    return lines
+
+
+def _calibration_html(results: EvalResults) -> str:
+    if not results.calibration:
+        return ""
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{_e(cell)}</td>" for cell in row) + "</tr>"
+        for row in _calibration_rows(results)
+    )
+    return (
+        f"<h2>Judge calibration</h2><p class='meta'>{_e(_CALIBRATION_NOTE)}</p><table><tr>"
+        "<th>judge criterion</th><th>field</th><th>Spearman ρ</th><th>95% CI</th><th>cases</th>"
+        f"</tr>{rows}</table>"
+    )
 
 
 # --- markdown -----------------------------------------------------------------------------
@@ -197,6 +371,7 @@ def render_markdown(results: EvalResults, comparison: Comparison | None = None) 
             f"{change.cases} | {_verdict(comparison, name)} |"
             for name, change in comparison.paired.items()
         ]
+    lines += _epochs_markdown(results) + _calibration_markdown(results)
     lines += ["", "## Cases", ""]
     for case in results.cases:
         lines.append(f"### {case.id}: {case.overall:.2f}")
@@ -495,7 +670,7 @@ templates: {hashes}</div>
 {"".join(rows)}</table>
 <p class="meta">95% CI: percentile bootstrap of the mean over cases
 ({results.bootstrap.resamples:,} resamples, seed {results.bootstrap.seed}).</p>
-{changes}
+{changes}{_epochs_html(results)}{_calibration_html(results)}
 <h2>Cases</h2>{"".join(sections)}
 </body></html>
 """

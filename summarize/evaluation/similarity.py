@@ -19,6 +19,7 @@ measured on the labelled pairs in ``tests/data/similarity_pairs.yaml``; see
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from collections import Counter
@@ -27,6 +28,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from rapidfuzz import fuzz
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "LexicalSimilarity",
@@ -353,15 +356,18 @@ def _erf(x: Any) -> Any:
 
 @lru_cache(maxsize=4)
 def get_similarity(name: str = "auto") -> Similarity:
-    """``"lexical"``, ``"minilm"``, or ``"auto"`` (MiniLM when installed, else lexical)."""
+    """``"lexical"``, ``"minilm"``, or ``"auto"`` (MiniLM when installed, else lexical, with a
+    warning: lexical scores are on another scale, so the backend is recorded in every result
+    and ``summarize eval --baseline`` asks for the baseline's own)."""
     if name == "lexical":
         return LexicalSimilarity()
     if name in ("minilm", "auto"):
         try:
             return MiniLMSimilarity()
-        except ImportError:
+        except ImportError as exc:
             if name == "minilm":
                 raise
+            log.warning("MiniLM is not installed (%s): similarity falls back to lexical", exc)
     if name not in ("auto", "minilm"):
         raise ValueError(f"unknown similarity backend {name!r} (lexical, minilm or auto)")
     return LexicalSimilarity()
