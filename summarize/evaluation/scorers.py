@@ -94,44 +94,6 @@ class CaseScore:
 # --- one-to-one assignment ------------------------------------------------------------------
 
 
-def _hungarian(cost: list[list[float]]) -> list[int]:
-    """Minimum-cost assignment of a square matrix: ``result[row] = column``."""
-    n = len(cost)
-    inf = float("inf")
-    u, v = [0.0] * (n + 1), [0.0] * (n + 1)
-    p, way = [0] * (n + 1), [0] * (n + 1)
-    for i in range(1, n + 1):
-        p[0], j0 = i, 0
-        minv, used = [inf] * (n + 1), [False] * (n + 1)
-        while True:
-            used[j0] = True
-            i0, delta, j1 = p[j0], inf, 0
-            for j in range(1, n + 1):
-                if not used[j]:
-                    cur = cost[i0 - 1][j - 1] - u[i0] - v[j]
-                    if cur < minv[j]:
-                        minv[j], way[j] = cur, j0
-                    if minv[j] < delta:
-                        delta, j1 = minv[j], j
-            for j in range(n + 1):
-                if used[j]:
-                    u[p[j]] += delta
-                    v[j] -= delta
-                else:
-                    minv[j] -= delta
-            j0 = j1
-            if p[j0] == 0:
-                break
-        while j0:
-            j1 = way[j0]
-            p[j0] = p[j1]
-            j0 = j1
-    result = [0] * n
-    for j in range(1, n + 1):
-        result[p[j] - 1] = j - 1
-    return result
-
-
 def assign(
     sim: Sequence[Sequence[float]], threshold: float, *, priority: Sequence[float] = ()
 ) -> list[tuple[int, int, float]]:
@@ -145,19 +107,22 @@ def assign(
     cols = len(sim[0]) if rows else 0
     if not rows or not cols:
         return []
-    n = max(rows, cols)
-    big = 4.0 * (n + 1)
-    weight = [[0.0] * n for _ in range(n)]
+    from scipy.optimize import linear_sum_assignment
+
+    # A pair's weight: a constant larger than any sum of bonuses (so the most pairs win), plus
+    # the column's priority, plus the similarity; pairs below the threshold weigh nothing.
+    big = 4.0 * (max(rows, cols) + 1)
+    weight = [[0.0] * cols for _ in range(rows)]
     for i in range(rows):
         for j in range(cols):
             if sim[i][j] >= threshold:
                 bonus = priority[j] if j < len(priority) else 0.0
                 weight[i][j] = big + bonus + sim[i][j]
-    chosen = _hungarian([[-w for w in row] for row in weight])
+    chosen_rows, chosen_cols = linear_sum_assignment(weight, maximize=True)
     return [
-        (i, j, float(sim[i][j]))
-        for i, j in enumerate(chosen)
-        if i < rows and j < cols and weight[i][j] > 0
+        (int(i), int(j), float(sim[i][j]))
+        for i, j in zip(chosen_rows, chosen_cols, strict=True)
+        if weight[i][j] > 0
     ]
 
 
