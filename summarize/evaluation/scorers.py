@@ -16,14 +16,19 @@ explanation, and the matched, missed and spurious items a report shows.
 - **grounding**: the share of evidence quotes that really occur in the article, checked
   again here rather than trusting the ``verified`` flag.
 
-``FIELD_WEIGHTS`` makes one overall score: a weighted mean, heaviest on positions and
-grounding because they carry the library's promise (who wants what, with a real quote).
+``FIELDS`` is the one registry of the fields: each one's name, scorer and weight, in the order
+reports show them. The runner scores a case with it, the report draws its columns from it and
+the gate compares the fields it lists; nothing else names a field. ``FIELD_WEIGHTS`` (a live
+view of it) makes one overall score: a weighted mean, heaviest on positions, attribution and
+grounding because they carry the library's promise (who wants what, with a real quote). A
+field of weight 0 (the judge) is shown beside the others, never weighted, and averaged over the
+cases it could score.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,10 +42,13 @@ from summarize.names import name_key, name_keys
 from summarize.schema import Actor, Briefing, OpenQuestion, Position, Quote
 
 __all__ = [
+    "FIELDS",
     "FIELD_WEIGHTS",
     "CaseScore",
     "Score",
+    "ScoreField",
     "assign",
+    "overall",
     "reference_to_briefing",
     "rouge_l",
     "score_actors",
@@ -50,14 +58,6 @@ __all__ = [
     "score_questions",
     "score_summary",
 ]
-
-FIELD_WEIGHTS: dict[str, float] = {
-    "actors": 0.20,
-    "positions": 0.35,
-    "questions": 0.15,
-    "summary": 0.10,
-    "grounding": 0.20,
-}
 
 # Two name keys this close (rapidfuzz ratio, 0-100) name one actor: Zelenskyy / Zelenskiy.
 NAME_FUZZ_THRESHOLD = 85
@@ -87,8 +87,15 @@ class CaseScore:
 
     @property
     def overall(self) -> float:
-        total = sum(FIELD_WEIGHTS.values())
-        return round(sum(FIELD_WEIGHTS[k] * self.fields[k].value for k in FIELD_WEIGHTS) / total, 4)
+        return overall({k: s.value for k, s in self.fields.items()}, FIELD_WEIGHTS)
+
+
+def overall(values: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    """The weighted mean of ``values`` under ``weights`` (a field without a value counts 0)."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    return round(sum(w * values.get(k, 0.0) for k, w in weights.items()) / total, 4)
 
 
 # --- one-to-one assignment ------------------------------------------------------------------
@@ -389,17 +396,71 @@ def score_summary(
 # --- a whole case ---------------------------------------------------------------------------
 
 
+# --- the registry -----------------------------------------------------------------------------
+
+Scorer = Callable[[Briefing, Reference, str, Similarity], Score]
+
+
+@dataclass(frozen=True)
+class ScoreField:
+    """One field of the scores: how it is scored and what it weighs in the overall."""
+
+    name: str
+    weight: float  # its share of the overall; 0: shown beside the others, never weighted
+    # (briefing, reference, article, similarity) -> Score; None: scored by the runner with a
+    # model of its own (the judge), on the cases it can grade.
+    scorer: Scorer | None
+    about: str  # what it measures, in a few words
+
+
+FIELDS: dict[str, ScoreField] = {
+    f.name: f
+    for f in (
+        ScoreField("actors", 0.20, lambda b, r, a, s: score_actors(b, r), "who is in the story"),
+        ScoreField("positions", 0.35, score_positions, "what each actor wants or holds"),
+        ScoreField(
+            "questions", 0.15, lambda b, r, a, s: score_questions(b, r, s), "open questions"
+        ),
+        ScoreField("summary", 0.10, score_summary, "ROUGE-L against the reference summary"),
+        ScoreField(
+            "grounding", 0.20, lambda b, r, a, s: score_grounding(b, a), "quotes in the article"
+        ),
+        ScoreField("judge", 0.0, None, "an LLM's rubric grade (--judge), never weighted"),
+    )
+}
+
+
+class _Weights(Mapping[str, float]):
+    """The weighted fields of ``FIELDS`` and their weights, read from it at every use."""
+
+    def __getitem__(self, name: str) -> float:
+        f = FIELDS[name]
+        if not f.weight:
+            raise KeyError(name)
+        return f.weight
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, f in FIELDS.items() if f.weight)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+FIELD_WEIGHTS: Mapping[str, float] = _Weights()
+
+
 def score_case(
     briefing: Briefing, reference: Reference, article: str, similarity: Similarity
 ) -> CaseScore:
-    """Every field's score for one briefing of ``article`` against its ``reference``."""
+    """Every registered field's score for one briefing of ``article`` against ``reference``."""
     return CaseScore(
         fields={
-            "actors": score_actors(briefing, reference),
-            "positions": score_positions(briefing, reference, article, similarity),
-            "questions": score_questions(briefing, reference, similarity),
-            "summary": score_summary(briefing, reference, article, similarity),
-            "grounding": score_grounding(briefing, article),
+            name: f.scorer(briefing, reference, article, similarity)
+            for name, f in FIELDS.items()
+            if f.scorer is not None
         }
     )
 
