@@ -10,6 +10,9 @@ explanation, and the matched, missed and spurious items a report shows.
   reference actor and the stances say the same thing (the similarity backend's threshold), or
   the predicted evidence overlaps the reference evidence. A position without one verified
   quote never matches: an unsupported claim is worse than none. F1 as for actors.
+- **attribution**: who said what, on its own: recall of the core reference evidence spans
+  cited by a verified quote of a predicted position of the same actor, precision of the
+  predicted verified quotes that overlap a reference span of their own actor; F1.
 - **questions**: semantic similarity and one-to-one assignment; F1 as for actors.
 - **summary**: ROUGE-L F1 against the reference summary; the share of summary sentences that
   resemble some article sentence is reported as a faithfulness signal, not scored.
@@ -52,6 +55,7 @@ __all__ = [
     "reference_to_briefing",
     "rouge_l",
     "score_actors",
+    "score_attribution",
     "score_case",
     "score_grounding",
     "score_positions",
@@ -325,6 +329,77 @@ def score_positions(
     )
 
 
+# --- attribution ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _EvidenceSpan:
+    """A reference evidence span located in the article, with its position's actor."""
+
+    owner: int | None  # the index of the reference actor
+    span: tuple[int, int]
+    actor: str
+    text: str
+    core: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.actor}: “{self.text}”"
+
+
+def score_attribution(briefing: Briefing, reference: Reference, article: str) -> Score:
+    """Who said what, on its own: is each reference evidence span cited by a predicted
+    position of the same actor?
+
+    Recall is over the spans of core reference positions: a span is found when a verified
+    quote of a predicted position whose actor resolves to the span's actor overlaps it.
+    Precision is over the predicted verified quotes: a quote is right when it overlaps a
+    reference span of a position of its own actor (of any salience). The stance plays no part.
+    """
+    index = ArticleIndex(article)
+    ref_actor = {name_key(a.name): j for j, a in enumerate(reference.actors)}
+    spans = [
+        _EvidenceSpan(ref_actor.get(name_key(p.actor)), span, p.actor, text, p.salience == "core")
+        for p in reference.positions
+        for text in p.evidence
+        for span in _spans([text], index)
+    ]
+    cited = [False] * len(spans)
+    quotes = 0
+    matched: list[tuple[str, str, float]] = []
+    spurious = []
+    for p in briefing.positions:
+        owner = _resolve_actor(p.actor, briefing, reference.actors)
+        for q in (q for q in p.evidence if q.verified):
+            quotes += 1
+            label, mine = f"{p.actor}: “{q.text}”", _spans([q.text], index)
+            overlapping = [j for j, r in enumerate(spans) if _overlap(mine, [r.span])]
+            hits = [j for j in overlapping if owner is not None and spans[j].owner == owner]
+            for j in hits:
+                cited[j] = True
+            if hits:
+                matched.append((label, spans[hits[0]].label, 1.0))
+            elif overlapping:
+                others = dict.fromkeys(spans[j].actor for j in overlapping)
+                spurious.append(f"{label} (the reference's words of {', '.join(others)})")
+            else:
+                spurious.append(f"{label} (no reference evidence)")
+    core = [j for j, r in enumerate(spans) if r.core]
+    found = sum(1 for j in core if cited[j])
+    recall, precision, f1 = _prf(found, len(core), len(matched), quotes)
+    return Score(
+        value=round(f1, 4),
+        explanation=(
+            f"{found}/{len(core)} core evidence spans cited by their actor; "
+            f"{len(matched)}/{quotes} verified quotes cited for the actor who said them"
+        ),
+        matched=matched,
+        missed=[spans[j].label for j in core if not cited[j]],
+        spurious=spurious,
+        extra={"recall": round(recall, 4), "precision": round(precision, 4)},
+    )
+
+
 # --- questions ------------------------------------------------------------------------------
 
 
@@ -417,7 +492,13 @@ FIELDS: dict[str, ScoreField] = {
     f.name: f
     for f in (
         ScoreField("actors", 0.20, lambda b, r, a, s: score_actors(b, r), "who is in the story"),
-        ScoreField("positions", 0.35, score_positions, "what each actor wants or holds"),
+        ScoreField("positions", 0.20, score_positions, "what each actor wants or holds"),
+        ScoreField(
+            "attribution",
+            0.15,
+            lambda b, r, a, s: score_attribution(b, r, a),
+            "each evidence span cited under its own actor",
+        ),
         ScoreField(
             "questions", 0.15, lambda b, r, a, s: score_questions(b, r, s), "open questions"
         ),
