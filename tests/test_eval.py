@@ -453,7 +453,7 @@ def test_report_html_is_self_contained_and_strikes_unverified_quotes(
     for case_id in CASE_IDS:
         assert f"id='{case_id}'" in page and f"href='#{case_id}'" in page
     # The unverified quote: its own element, struck through in red, and labelled.
-    escaped = "Lopez vowed to &quot;shut every port in the country &lt;b&gt;forever&lt;/b&gt;&quot;"
+    escaped = "Lopez vowed to &#34;shut every port in the country &lt;b&gt;forever&lt;/b&gt;&#34;"
     assert f"<div class='quote unverified'>{escaped} &amp; more</div>" in page
     assert "unverified: not in the article" in page
     css = re.search(r"\.unverified\{([^}]*)\}", page)

@@ -15,6 +15,7 @@ from summarize.evaluation.scorers import (
     reference_to_briefing,
     rouge_l,
     score_actors,
+    score_attribution,
     score_case,
     score_grounding,
     score_positions,
@@ -290,3 +291,76 @@ def test_questions_match_paraphrases_with_minilm() -> None:
     scored = score_case(briefing, reference, OTHER_ARTICLE, similarity).fields["questions"]
     assert [m[0] for m in scored.matched] == ["How long is the strike going to go on?"]
     assert scored.spurious == ["What will the weather be tomorrow?"]
+
+
+# --- attribution ----------------------------------------------------------------------------
+
+
+def _quoting(*positions: tuple[str, list[str]], verified: bool = True) -> Briefing:
+    return Briefing(
+        summary="",
+        actors=[
+            Actor(name="Maria Lopez", aliases=["Lopez"], kind="person"),
+            Actor(name="Tom Becker", aliases=["Becker"], kind="person"),
+        ],
+        positions=[
+            Position(
+                actor=actor,
+                stance="Says something.",
+                evidence=[Quote(text=q, verified=verified) for q in quotes],
+            )
+            for actor, quotes in positions
+        ],
+    )
+
+
+LOPEZ_SPAN = "We will not accept machines taking our jobs"
+BECKER_SPAN = "A raise of that size is simply not possible this year"
+
+
+def test_attribution_counts_an_overlapping_quote_under_the_right_actor() -> None:
+    # Part of Lopez's span, under an alias of hers: her span is cited, Becker's is not.
+    briefing = _quoting(("Lopez", ["machines taking our jobs"]))
+    score = score_attribution(briefing, OTHER_REFERENCE, OTHER_ARTICLE)
+    assert score.details()["recall"] == 0.5 and score.details()["precision"] == 1.0
+    assert score.value == pytest.approx(2 / 3, abs=1e-4)
+    assert score.missed == [f"Tom Becker: “{BECKER_SPAN}”"]
+    assert score.explanation.startswith("1/2 core evidence spans cited by their actor")
+
+
+def test_attribution_gives_nothing_for_the_right_words_under_the_wrong_actor() -> None:
+    briefing = _quoting(("Tom Becker", [LOPEZ_SPAN]), ("Maria Lopez", [BECKER_SPAN]))
+    score = score_attribution(briefing, OTHER_REFERENCE, OTHER_ARTICLE)
+    assert score.value == 0.0
+    assert score.details()["precision"] == 0.0 and score.details()["recall"] == 0.0
+    assert score.spurious[0] == (
+        f"Tom Becker: “{LOPEZ_SPAN}” (the reference's words of Maria Lopez)"
+    )
+
+
+def test_attribution_precision_is_over_verified_quotes_and_recall_over_core_spans() -> None:
+    extra = "It is unclear how long the strike will last"  # in the article, nobody's evidence
+    briefing = _quoting(
+        ("Maria Lopez", [LOPEZ_SPAN, extra]), ("Becker", ["simply not possible this year"])
+    )
+    score = score_attribution(briefing, OTHER_REFERENCE, OTHER_ARTICLE)
+    assert score.details()["recall"] == 1.0
+    assert score.details()["precision"] == pytest.approx(2 / 3, abs=1e-4)
+    assert score.value == pytest.approx(0.8)
+    assert score.spurious == [f"Maria Lopez: “{extra}” (no reference evidence)"]
+    # Unverified quotes are not counted at all: grounding scores them.
+    unverified = _quoting(("Maria Lopez", ["Lopez promised a strike forever"]), verified=False)
+    both = Briefing(
+        **{**briefing.model_dump(), "positions": [*briefing.positions, *unverified.positions]}
+    )
+    assert score_attribution(both, OTHER_REFERENCE, OTHER_ARTICLE).value == score.value
+
+
+def test_attribution_recall_is_on_core_spans_and_a_minor_span_still_counts_as_right() -> None:
+    data = OTHER_REFERENCE.model_dump()
+    data["positions"][1]["salience"] = "minor"  # Becker's span: not required
+    reference = Reference.model_validate(data)
+    briefing = _quoting(("Maria Lopez", [LOPEZ_SPAN]), ("Tom Becker", [BECKER_SPAN]))
+    score = score_attribution(briefing, reference, OTHER_ARTICLE)
+    assert score.value == 1.0 and score.explanation.startswith("1/1 core evidence spans")
+    assert score_attribution(_quoting(), reference, OTHER_ARTICLE).value == 0.0

@@ -10,7 +10,6 @@ quotes highlighted.
 
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 from typing import Any
@@ -22,24 +21,21 @@ from rich.text import Text
 from summarize.errors import InputError
 from summarize.evaluation.dataset import Dataset, Reference
 from summarize.evaluation.epochs import EpochSpread
-from summarize.evaluation.runner import CaseResult, Comparison, EvalResults
+from summarize.evaluation.runner import Comparison, EvalResults
+from summarize.evaluation.scorers import FIELDS
 from summarize.grounding import ArticleIndex, ground_evidence
-from summarize.html import briefing_to_html
+from summarize.html import _environment, briefing_to_html
 from summarize.schema import Actor, Briefing, OpenQuestion, Position
 from summarize.text import clean_article
 
 __all__ = ["print_summary", "render_html", "render_markdown", "write_reports"]
 
-FIELDS_ORDER = ["actors", "positions", "questions", "summary", "grounding"]
-
 
 def _fields(results: EvalResults) -> list[str]:
-    names = [f for f in FIELDS_ORDER if f in results.weights]
-    names += [f for f in results.weights if f not in names]
-    # Judge mode's grade: shown beside the fields, never part of the weighted overall.
-    if any("judge" in c.scores for c in results.cases):
-        names.append("judge")
-    return names
+    """The columns: the fields these results hold, in the registry's order (a field they were
+    not scored on is left out; one the registry does not know, from another version, is last)."""
+    held = dict.fromkeys([*results.weights, *(n for c in results.cases for n in c.scores)])
+    return [f for f in FIELDS if f in held] + [f for f in held if f not in FIELDS]
 
 
 def _fmt(value: float | None) -> str:
@@ -138,6 +134,11 @@ def _comparison_note(comparison: Comparison) -> str:
     notes += [f"NOT COMPARABLE: {why}" for why in comparison.mismatches]
     if comparison.unknown:
         notes.append("the baseline does not record: " + ", ".join(comparison.unknown))
+    if comparison.skipped:
+        notes.append(f"not compared, the baseline has no {', '.join(comparison.skipped)}")
+    if comparison.overall_weights:
+        weights = ", ".join(f"{k} {v:g}" for k, v in comparison.overall_weights.items())
+        notes.append(f"overall compared under the baseline's weights ({weights})")
     return "; ".join(notes)
 
 
@@ -224,34 +225,6 @@ def _epochs_markdown(results: EvalResults) -> list[str]:
     return lines
 
 
-def _epochs_html(results: EvalResults) -> str:
-    spread = results.epochs
-    if spread is None:
-        return ""
-    fields = _epoch_fields(results, spread)
-    head = "".join(f"<th>{_e(f)}</th>" for f in fields)
-    rows = [
-        f"<tr><td>epoch {n + 1}</td>"
-        + "".join(f"<td>{_fmt(spread.means[f][n])}</td>" for f in fields)
-        + "</tr>"
-        for n in range(spread.epochs)
-    ]
-    rows.append(
-        "<tr><th>std</th>" + "".join(f"<th>±{spread.std[f]:.3f}</th>" for f in fields) + "</tr>"
-    )
-    for case_id, case in spread.cases.items():
-        cells = "".join(
-            f"<td class='{'bad' if f in case.unstable else ''}'>{_fmt(case.ranges.get(f))}</td>"
-            for f in fields
-        )
-        tag = " <span class='tag red'>unstable</span>" if case.unstable else ""
-        rows.append(f"<tr><td>{_e(case_id)} range{tag}</td>{cells}</tr>")
-    return (
-        f"<h2>Spread over epochs</h2><p class='meta'>{_e(_epochs_note(spread))}</p>"
-        f"<table><tr><th></th>{head}</tr>{''.join(rows)}</table>"
-    )
-
-
 def _calibration_rows(results: EvalResults) -> list[tuple[str, str, str, str, str]]:
     """(criterion, field, rho, interval, cases) per judge criterion."""
     return [
@@ -293,20 +266,6 @@ def _calibration_markdown(results: EvalResults) -> list[str]:
     ]
     lines += ["| " + " | ".join(row) + " |" for row in _calibration_rows(results)]
     return lines
-
-
-def _calibration_html(results: EvalResults) -> str:
-    if not results.calibration:
-        return ""
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{_e(cell)}</td>" for cell in row) + "</tr>"
-        for row in _calibration_rows(results)
-    )
-    return (
-        f"<h2>Judge calibration</h2><p class='meta'>{_e(_CALIBRATION_NOTE)}</p><table><tr>"
-        "<th>judge criterion</th><th>field</th><th>Spearman ρ</th><th>95% CI</th><th>cases</th>"
-        f"</tr>{rows}</table>"
-    )
 
 
 # --- markdown -----------------------------------------------------------------------------
@@ -390,130 +349,6 @@ def render_markdown(results: EvalResults, comparison: Comparison | None = None) 
 
 # --- HTML ---------------------------------------------------------------------------------
 
-_CSS = """
-body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
-max-width:1200px;padding:0 1rem;color:#1d232a;background:#fff}
-h1{font-size:1.6rem;margin-bottom:.2rem} h2{margin-top:2rem;font-size:1.25rem}
-.meta{color:#5b6570;font-size:.9rem} code{background:#f2f4f6;padding:0 .25rem;border-radius:3px}
-table{border-collapse:collapse;margin:1rem 0;width:100%} th,td{padding:.35rem .6rem;
-border-bottom:1px solid #e3e7eb;text-align:right} th:first-child,td:first-child{text-align:left}
-th{background:#f6f8fa;font-weight:600}
-.bar{display:inline-block;height:.7rem;background:#3b82f6;border-radius:2px;vertical-align:middle}
-.barbox{display:inline-block;width:90px;background:#e8edf3;border-radius:2px;margin-right:.4rem;
-text-align:left;vertical-align:middle;line-height:0}
-.good{color:#137333}.bad{color:#b3261e}.mid{color:#8a5a00}
-details{border:1px solid #e3e7eb;border-radius:6px;margin:.8rem 0;padding:.4rem .8rem}
-summary{cursor:pointer;font-weight:600}
-.cols{display:grid;grid-template-columns:1fr 1fr;gap:1.2rem}
-.col h3{font-size:1rem;margin:.6rem 0 .3rem;border-bottom:2px solid #e3e7eb}
-.quote{border-left:3px solid #9aa5b1;padding-left:.5rem;margin:.2rem 0 .2rem .8rem;
-font-style:italic;color:#37414b}
-.unverified{border-left-color:#b3261e;color:#b3261e;text-decoration:line-through}
-.tag{font-size:.75rem;padding:0 .3rem;border-radius:3px;background:#eef1f4;color:#46505a;
-font-style:normal;text-decoration:none;display:inline-block}
-.tag.red{background:#fde8e7;color:#b3261e}
-ul.match li{list-style:none;margin-left:-1rem} .ok::before{content:"✓ ";color:#137333}
-.miss::before{content:"✗ ";color:#b3261e}.extra::before{content:"+ ";color:#8a5a00}
-tr.ci td{color:#5b6570;font-size:.85rem}
-.err{background:#fde8e7;color:#b3261e;padding:.5rem;border-radius:4px}
-"""
-
-
-def _e(text: Any) -> str:
-    return html.escape(str(text))
-
-
-def _cls(value: float) -> str:
-    return "good" if value >= 0.7 else "mid" if value >= 0.4 else "bad"
-
-
-def _bar(value: float) -> str:
-    width = max(0, min(100, round(value * 100)))
-    return (
-        f'<span class="barbox"><span class="bar" style="width:{width}%"></span></span>'
-        f'<span class="{_cls(value)}">{value:.2f}</span>'
-    )
-
-
-def _briefing_html(briefing: Briefing) -> str:
-    out = [f"<h3>Summary</h3><p>{_e(briefing.summary)}</p><h3>Actors</h3><ul>"]
-    for actor in briefing.actors:
-        aliases = (
-            f" <span class='tag'>{_e(', '.join(actor.aliases))}</span>" if actor.aliases else ""
-        )
-        out.append(f"<li><b>{_e(actor.name)}</b> ({_e(actor.kind)}) {_e(actor.role)}{aliases}</li>")
-    out.append("</ul><h3>Positions</h3><ul>")
-    for position in briefing.positions:
-        out.append(f"<li><b>{_e(position.actor)}</b>: {_e(position.stance)}")
-        for quote in position.evidence:
-            if quote.verified:
-                tag = " <span class='tag'>sentence replaced</span>" if quote.replaced else ""
-                out.append(f"<div class='quote'>“{_e(quote.text)}”{tag}</div>")
-            else:
-                out.append(
-                    f"<div class='quote unverified'>{_e(quote.text)}</div>"
-                    "<span class='tag red'>unverified: not in the article</span>"
-                )
-        out.append("</li>")
-    out.append("</ul><h3>Open questions</h3><ul>")
-    out += [f"<li>{_e(q.question)}</li>" for q in briefing.open_questions]
-    out.append("</ul>")
-    return "".join(out)
-
-
-def _reference_html(reference: Reference) -> str:
-    out = [f"<h3>Summary</h3><p>{_e(reference.summary)}</p><h3>Actors</h3><ul>"]
-    for actor in reference.actors:
-        out.append(
-            f"<li><b>{_e(actor.name)}</b> ({_e(actor.kind)}) {_e(actor.role)} "
-            f"<span class='tag'>{_e(actor.salience)}</span></li>"
-        )
-    out.append("</ul><h3>Positions</h3><ul>")
-    for position in reference.positions:
-        out.append(
-            f"<li><b>{_e(position.actor)}</b>: {_e(position.stance)} "
-            f"<span class='tag'>{_e(position.salience)}</span>"
-        )
-        out += [f"<div class='quote'>“{_e(span)}”</div>" for span in position.evidence]
-        out.append("</li>")
-    out.append("</ul><h3>Open questions</h3><ul>")
-    out += [
-        f"<li>{_e(q.question)} <span class='tag'>{_e(q.salience)}</span></li>"
-        for q in reference.open_questions
-    ]
-    out.append("</ul>")
-    return "".join(out)
-
-
-def _matches_html(case: CaseResult, fields: list[str]) -> str:
-    out = []
-    for name in fields:
-        score = case.scores.get(name)
-        if score is None:
-            continue
-        out.append(f"<p><b>{_e(name)}</b> {_bar(score.value)} {_e(score.explanation)}</p>")
-        details = score.details
-        items = []
-        for pair in details.get("matched", []):
-            predicted, reference = pair[0], pair[1]
-            similarity = f" <span class='tag'>{pair[2]:.2f}</span>" if len(pair) > 2 else ""
-            items.append(f"<li class='ok'>{_e(predicted)} ↔ {_e(reference)}{similarity}</li>")
-        items += [f"<li class='miss'>missed: {_e(m)}</li>" for m in details.get("missed", [])]
-        items += [
-            f"<li class='extra'>not in the reference: {_e(s)}</li>"
-            for s in details.get("spurious", [])
-        ]
-        # Judge mode: each criterion's grade and the judge's reason.
-        items += [
-            f"<li>{_e(k)} {v['grade']}/5: {_e(v.get('reason', ''))}</li>"
-            for k, v in details.items()
-            if isinstance(v, dict) and "grade" in v
-        ]
-        if items:
-            out.append("<ul class='match'>" + "".join(items) + "</ul>")
-    return "".join(out)
-
-
 # --- the briefing beside the article, per case -------------------------------------------------
 
 
@@ -581,99 +416,41 @@ def _case_pages(
     return pages
 
 
+REPORT_TEMPLATE = "report.html.j2"
+
+
+def _graded(details: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Judge mode: the rubric criteria among a field's details, each with its grade."""
+    return [(k, v) for k, v in details.items() if isinstance(v, dict) and "grade" in v]
+
+
 def render_html(
     results: EvalResults, dataset: Dataset | None = None, comparison: Comparison | None = None
 ) -> str:
-    fields = _fields(results)
-    references = {c.reference.id: c.reference for c in dataset.cases} if dataset else {}
-    agg = results.aggregate
-    head = "".join(f"<th>{_e(f)}</th>" for f in fields)
-    rows = []
-    for case in results.cases:
-        cells = "".join(
-            f"<td>{_bar(case.scores[f].value)}</td>" if f in case.scores else "<td>-</td>"
-            for f in fields
-        )
-        delta = f"<td>{_delta(comparison.cases.get(case.id))}</td>" if comparison else ""
-        name = _e(case.id) + ("" if case.ok else " <span class='tag red'>error</span>")
-        rows.append(
-            f"<tr><td><a href='#{_e(case.id)}'>{name}</a></td>{cells}"
-            f"<td><b>{_bar(case.overall)}</b></td>{delta}<td>{case.seconds:.0f}s</td></tr>"
-        )
-    mean_delta = f"<td>{_delta(comparison.fields.get('overall'))}</td>" if comparison else ""
-    rows.append(
-        "<tr><th>mean</th>"
-        + "".join(f"<th>{_bar(agg.get(f, 0.0))}</th>" for f in fields)
-        + f"<th>{_bar(agg.get('overall', 0.0))}</th>{mean_delta}"
-        + f"<th>{results.seconds:.0f}s</th></tr>"
-    )
-    rows.append(
-        "<tr class='ci'><td>95% CI</td>"
-        + "".join(f"<td>{_e(_ci(results.aggregate_ci.get(f)))}</td>" for f in [*fields, "overall"])
-        + ("<td></td>" if comparison else "")
-        + "<td></td></tr>"
-    )
-    changes = ""
-    if comparison:
-        changes = (
-            f"<h2>Against the baseline</h2><p class='meta'>{_e(_comparison_note(comparison))}"
-            "</p><table><tr><th>field</th><th>Δ vs baseline</th><th>95% CI</th><th>cases</th>"
-            "<th>verdict</th></tr>"
-            + "".join(
-                f"<tr><td>{_e(name)}</td><td>{_delta(change.mean)}</td>"
-                f"<td>{_e(_ci(change.ci, signed=True))}</td><td>{change.cases}</td>"
-                f"<td class='{'bad' if change.significant_drop else ''}'>"
-                f"{_e(_verdict(comparison, name))}</td></tr>"
-                for name, change in comparison.paired.items()
-            )
-            + "</table>"
-        )
+    """The report as one self-contained page (``summarize/templates/report.html.j2``, rendered
+    with autoescaping: nothing in a briefing, a reference or an error becomes markup)."""
     pages = _case_pages(results, dataset)
-    sections = []
-    for case in results.cases:
-        body = (
-            f"<div class='err'>{_e(case.error)}</div>"
-            if not case.ok
-            else _matches_html(case, fields)
-        )
-        if pages.get(case.id):
-            links = " · ".join(
-                f"<a href='{_e(path)}'>{kind}</a>" for kind, (path, _) in pages[case.id].items()
-            )
-            body = f"<p class='pages'>Beside the article, quotes highlighted: {links}</p>" + body
-        columns = ""
-        if case.briefing is not None or case.id in references:
-            left = _briefing_html(case.briefing) if case.briefing else "<p>(no briefing)</p>"
-            right = _reference_html(references[case.id]) if case.id in references else ""
-            columns = (
-                "<div class='cols'><div class='col'><h2>Briefing</h2>" + left + "</div>"
-                "<div class='col'><h2>Reference</h2>" + right + "</div></div>"
-            )
-        sections.append(
-            f"<details id='{_e(case.id)}'{' open' if not case.ok else ''}><summary>{_e(case.id)}: "
-            f"{case.overall:.2f}</summary>{body}{columns}</details>"
-        )
-    profile = results.profile
-    weights = ", ".join(f"{_e(k)} {v:g}" for k, v in results.weights.items())
-    hashes = ", ".join(
-        f"<code>{_e(k)}</code> {_e(v)}" for k, v in sorted(results.prompt_hashes.items())
+    template = _environment().get_template(REPORT_TEMPLATE)
+    return template.render(
+        results=results,
+        fields=_fields(results),
+        references={c.reference.id: c.reference for c in dataset.cases} if dataset else {},
+        comparison=comparison,
+        comparison_note=_comparison_note(comparison) if comparison else "",
+        pages={case_id: {k: v[0] for k, v in found.items()} for case_id, found in pages.items()},
+        weights=", ".join(f"{k} {v:g}" for k, v in results.weights.items()),
+        resamples=f"{results.bootstrap.resamples:,}",
+        delta=_delta,
+        ci=_ci,
+        verdict=lambda name: _verdict(comparison, name) if comparison else "",
+        graded=_graded,
+        spread=results.epochs,
+        epoch_fields=_epoch_fields(results, results.epochs) if results.epochs else [],
+        epochs_note=_epochs_note(results.epochs) if results.epochs else "",
+        fmt=_fmt,
+        calibration_rows=_calibration_rows(results),
+        calibration_note=_CALIBRATION_NOTE,
     )
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Eval: {_e(results.dataset)}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style></head>
-<body><h1>Eval: {_e(results.dataset)}</h1>
-<div class="meta">profile <code>{_e(profile.get("name"))}</code> ({_e(profile.get("model"))}) ·
-mode {_e(results.mode)} · similarity {_e(results.similarity)} · {_e(results.created)} ·
-{len(results.cases)} cases in {results.seconds:.0f}s<br>overall = weighted mean: {weights}<br>
-templates: {hashes}</div>
-<table><tr><th>case</th>{head}<th>overall</th>{"<th>Δ</th>" if comparison else ""}<th>time</th></tr>
-{"".join(rows)}</table>
-<p class="meta">95% CI: percentile bootstrap of the mean over cases
-({results.bootstrap.resamples:,} resamples, seed {results.bootstrap.seed}).</p>
-{changes}{_epochs_html(results)}{_calibration_html(results)}
-<h2>Cases</h2>{"".join(sections)}
-</body></html>
-"""
 
 
 def write_reports(

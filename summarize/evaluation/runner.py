@@ -31,7 +31,7 @@ import asyncio
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -44,7 +44,7 @@ from summarize.evaluation.calibration import JudgeAgreement, judge_agreement
 from summarize.evaluation.dataset import Case, Dataset
 from summarize.evaluation.epochs import UNSTABLE_RANGE, EpochSpread, epoch_spread
 from summarize.evaluation.judge import CRITERIA, ajudge_briefing
-from summarize.evaluation.scorers import FIELD_WEIGHTS, score_case
+from summarize.evaluation.scorers import FIELD_WEIGHTS, FIELDS, overall, score_case
 from summarize.evaluation.similarity import Similarity, get_similarity
 from summarize.evaluation.stats import Bootstrap, bootstrap_interval
 from summarize.models import ChatModel, close_model
@@ -195,24 +195,29 @@ def comparability(
     return mismatches, unknown
 
 
-def case_values(cases: list[CaseResult]) -> dict[str, dict[str, float]]:
+def case_values(
+    cases: list[CaseResult], weights: Mapping[str, float] | None = None
+) -> dict[str, dict[str, float]]:
     """Per aggregate field, the value each case contributes to its mean, by case id: the
-    weighted fields and ``overall`` over every case (a failed case counts 0), ``judge`` over the
-    cases the judge could grade (absent when it graded none)."""
+    weighted fields (``weights``, default the registry's) and ``overall`` over every case (a
+    failed case counts 0); any other field (the judge, or a field of the registry these results
+    were not scored on) over the cases it scored without error, absent when it scored none."""
     if not cases:
         return {}
+    weights = FIELD_WEIGHTS if weights is None else weights
     out = {
         name: {c.id: c.scores[name].value if name in c.scores else 0.0 for c in cases}
-        for name in FIELD_WEIGHTS
+        for name in weights
     }
     out["overall"] = {c.id: c.overall for c in cases}
-    judged = {
-        c.id: c.scores["judge"].value
-        for c in cases
-        if "judge" in c.scores and not c.scores["judge"].details.get("error")
-    }
-    if judged:
-        out["judge"] = judged
+    for name in dict.fromkeys([*FIELDS, *(n for c in cases for n in c.scores)]):
+        scored = {
+            c.id: c.scores[name].value
+            for c in cases
+            if name in c.scores and not c.scores[name].details.get("error")
+        }
+        if scored and name not in out:
+            out[name] = scored
     return out
 
 
@@ -577,6 +582,11 @@ class Comparison(BaseModel):
     # Why the two runs are not comparable (``comparability``), and what the baseline lacks.
     mismatches: list[str] = Field(default_factory=list)
     unknown: list[str] = Field(default_factory=list)
+    # Fields of this run the baseline was not scored on: not compared, never a failure.
+    skipped: list[str] = Field(default_factory=list)
+    # When the runs' weights differ, this run's overall is compared as the baseline's weights
+    # make it (those weights, else empty): like with like.
+    overall_weights: dict[str, float] = Field(default_factory=dict)
 
     def worst_drop(self) -> float:
         return min([0.0, *self.fields.values(), *self.cases.values()])
@@ -638,15 +648,29 @@ def compare(
         mode=current.mode,
         strategy=current.settings.get("strategy"),
     )
+    base_values = case_values(baseline.cases, baseline.weights)
+    cur_values = case_values(current.cases, current.weights)
+    reweighted = dict(current.weights) != dict(baseline.weights)
+    if reweighted:  # e.g. a field added since: the overall as the baseline would weigh it
+        cur_values["overall"] = {
+            c.id: overall({k: v.value for k, v in c.scores.items()}, baseline.weights)
+            for c in current.cases
+        }
+    current_aggregate = dict(current.aggregate)
+    if reweighted and cur_values:
+        current_aggregate["overall"] = round(
+            sum(cur_values["overall"].values()) / len(current.cases), 4
+        )
     fields = {
-        name: round(value - baseline.aggregate.get(name, 0.0), 4)
-        for name, value in current.aggregate.items()
+        name: round(value - baseline.aggregate[name], 4)
+        for name, value in current_aggregate.items()
+        if name in baseline.aggregate
     }
     base_cases = {c.id: c for c in baseline.cases}
     cur_cases = {c.id: c for c in current.cases}
-    base_values = case_values(baseline.cases)
+    cur_overall = cur_values.get("overall", {})
     paired: dict[str, PairedChange] = {}
-    for name, values in case_values(current.cases).items():
+    for name, values in cur_values.items():
         before = base_values.get(name, {})
         diffs = [value - before[cid] for cid, value in values.items() if cid in before]
         interval = bootstrap_interval(diffs, bootstrap)
@@ -657,8 +681,8 @@ def compare(
     return Comparison(
         fields=fields,
         cases={
-            cid: round(c.overall - base_cases[cid].overall, 4)
-            for cid, c in cur_cases.items()
+            cid: round(value - base_cases[cid].overall, 4)
+            for cid, value in cur_overall.items()
             if cid in base_cases
         },
         missing=sorted(set(base_cases) - set(cur_cases)),
@@ -666,6 +690,8 @@ def compare(
         paired=paired,
         mismatches=mismatches,
         unknown=unknown,
+        skipped=[name for name in current.aggregate if name not in base_values],
+        overall_weights=dict(baseline.weights) if reweighted else {},
     )
 
 

@@ -10,20 +10,28 @@ explanation, and the matched, missed and spurious items a report shows.
   reference actor and the stances say the same thing (the similarity backend's threshold), or
   the predicted evidence overlaps the reference evidence. A position without one verified
   quote never matches: an unsupported claim is worse than none. F1 as for actors.
+- **attribution**: who said what, on its own: recall of the core reference evidence spans
+  cited by a verified quote of a predicted position of the same actor, precision of the
+  predicted verified quotes that overlap a reference span of their own actor; F1.
 - **questions**: semantic similarity and one-to-one assignment; F1 as for actors.
 - **summary**: ROUGE-L F1 against the reference summary; the share of summary sentences that
   resemble some article sentence is reported as a faithfulness signal, not scored.
 - **grounding**: the share of evidence quotes that really occur in the article, checked
   again here rather than trusting the ``verified`` flag.
 
-``FIELD_WEIGHTS`` makes one overall score: a weighted mean, heaviest on positions and
-grounding because they carry the library's promise (who wants what, with a real quote).
+``FIELDS`` is the one registry of the fields: each one's name, scorer and weight, in the order
+reports show them. The runner scores a case with it, the report draws its columns from it and
+the gate compares the fields it lists; nothing else names a field. ``FIELD_WEIGHTS`` (a live
+view of it) makes one overall score: a weighted mean, heaviest on positions, attribution and
+grounding because they carry the library's promise (who wants what, with a real quote). A
+field of weight 0 (the judge) is shown beside the others, never weighted, and averaged over the
+cases it could score.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,27 +45,23 @@ from summarize.names import name_key, name_keys
 from summarize.schema import Actor, Briefing, OpenQuestion, Position, Quote
 
 __all__ = [
+    "FIELDS",
     "FIELD_WEIGHTS",
     "CaseScore",
     "Score",
+    "ScoreField",
     "assign",
+    "overall",
     "reference_to_briefing",
     "rouge_l",
     "score_actors",
+    "score_attribution",
     "score_case",
     "score_grounding",
     "score_positions",
     "score_questions",
     "score_summary",
 ]
-
-FIELD_WEIGHTS: dict[str, float] = {
-    "actors": 0.20,
-    "positions": 0.35,
-    "questions": 0.15,
-    "summary": 0.10,
-    "grounding": 0.20,
-}
 
 # Two name keys this close (rapidfuzz ratio, 0-100) name one actor: Zelenskyy / Zelenskiy.
 NAME_FUZZ_THRESHOLD = 85
@@ -87,49 +91,18 @@ class CaseScore:
 
     @property
     def overall(self) -> float:
-        total = sum(FIELD_WEIGHTS.values())
-        return round(sum(FIELD_WEIGHTS[k] * self.fields[k].value for k in FIELD_WEIGHTS) / total, 4)
+        return overall({k: s.value for k, s in self.fields.items()}, FIELD_WEIGHTS)
+
+
+def overall(values: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    """The weighted mean of ``values`` under ``weights`` (a field without a value counts 0)."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    return round(sum(w * values.get(k, 0.0) for k, w in weights.items()) / total, 4)
 
 
 # --- one-to-one assignment ------------------------------------------------------------------
-
-
-def _hungarian(cost: list[list[float]]) -> list[int]:
-    """Minimum-cost assignment of a square matrix: ``result[row] = column``."""
-    n = len(cost)
-    inf = float("inf")
-    u, v = [0.0] * (n + 1), [0.0] * (n + 1)
-    p, way = [0] * (n + 1), [0] * (n + 1)
-    for i in range(1, n + 1):
-        p[0], j0 = i, 0
-        minv, used = [inf] * (n + 1), [False] * (n + 1)
-        while True:
-            used[j0] = True
-            i0, delta, j1 = p[j0], inf, 0
-            for j in range(1, n + 1):
-                if not used[j]:
-                    cur = cost[i0 - 1][j - 1] - u[i0] - v[j]
-                    if cur < minv[j]:
-                        minv[j], way[j] = cur, j0
-                    if minv[j] < delta:
-                        delta, j1 = minv[j], j
-            for j in range(n + 1):
-                if used[j]:
-                    u[p[j]] += delta
-                    v[j] -= delta
-                else:
-                    minv[j] -= delta
-            j0 = j1
-            if p[j0] == 0:
-                break
-        while j0:
-            j1 = way[j0]
-            p[j0] = p[j1]
-            j0 = j1
-    result = [0] * n
-    for j in range(1, n + 1):
-        result[p[j] - 1] = j - 1
-    return result
 
 
 def assign(
@@ -145,19 +118,22 @@ def assign(
     cols = len(sim[0]) if rows else 0
     if not rows or not cols:
         return []
-    n = max(rows, cols)
-    big = 4.0 * (n + 1)
-    weight = [[0.0] * n for _ in range(n)]
+    from scipy.optimize import linear_sum_assignment
+
+    # A pair's weight: a constant larger than any sum of bonuses (so the most pairs win), plus
+    # the column's priority, plus the similarity; pairs below the threshold weigh nothing.
+    big = 4.0 * (max(rows, cols) + 1)
+    weight = [[0.0] * cols for _ in range(rows)]
     for i in range(rows):
         for j in range(cols):
             if sim[i][j] >= threshold:
                 bonus = priority[j] if j < len(priority) else 0.0
                 weight[i][j] = big + bonus + sim[i][j]
-    chosen = _hungarian([[-w for w in row] for row in weight])
+    chosen_rows, chosen_cols = linear_sum_assignment(weight, maximize=True)
     return [
-        (i, j, float(sim[i][j]))
-        for i, j in enumerate(chosen)
-        if i < rows and j < cols and weight[i][j] > 0
+        (int(i), int(j), float(sim[i][j]))
+        for i, j in zip(chosen_rows, chosen_cols, strict=True)
+        if weight[i][j] > 0
     ]
 
 
@@ -353,6 +329,77 @@ def score_positions(
     )
 
 
+# --- attribution ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _EvidenceSpan:
+    """A reference evidence span located in the article, with its position's actor."""
+
+    owner: int | None  # the index of the reference actor
+    span: tuple[int, int]
+    actor: str
+    text: str
+    core: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.actor}: “{self.text}”"
+
+
+def score_attribution(briefing: Briefing, reference: Reference, article: str) -> Score:
+    """Who said what, on its own: is each reference evidence span cited by a predicted
+    position of the same actor?
+
+    Recall is over the spans of core reference positions: a span is found when a verified
+    quote of a predicted position whose actor resolves to the span's actor overlaps it.
+    Precision is over the predicted verified quotes: a quote is right when it overlaps a
+    reference span of a position of its own actor (of any salience). The stance plays no part.
+    """
+    index = ArticleIndex(article)
+    ref_actor = {name_key(a.name): j for j, a in enumerate(reference.actors)}
+    spans = [
+        _EvidenceSpan(ref_actor.get(name_key(p.actor)), span, p.actor, text, p.salience == "core")
+        for p in reference.positions
+        for text in p.evidence
+        for span in _spans([text], index)
+    ]
+    cited = [False] * len(spans)
+    quotes = 0
+    matched: list[tuple[str, str, float]] = []
+    spurious = []
+    for p in briefing.positions:
+        owner = _resolve_actor(p.actor, briefing, reference.actors)
+        for q in (q for q in p.evidence if q.verified):
+            quotes += 1
+            label, mine = f"{p.actor}: “{q.text}”", _spans([q.text], index)
+            overlapping = [j for j, r in enumerate(spans) if _overlap(mine, [r.span])]
+            hits = [j for j in overlapping if owner is not None and spans[j].owner == owner]
+            for j in hits:
+                cited[j] = True
+            if hits:
+                matched.append((label, spans[hits[0]].label, 1.0))
+            elif overlapping:
+                others = dict.fromkeys(spans[j].actor for j in overlapping)
+                spurious.append(f"{label} (the reference's words of {', '.join(others)})")
+            else:
+                spurious.append(f"{label} (no reference evidence)")
+    core = [j for j, r in enumerate(spans) if r.core]
+    found = sum(1 for j in core if cited[j])
+    recall, precision, f1 = _prf(found, len(core), len(matched), quotes)
+    return Score(
+        value=round(f1, 4),
+        explanation=(
+            f"{found}/{len(core)} core evidence spans cited by their actor; "
+            f"{len(matched)}/{quotes} verified quotes cited for the actor who said them"
+        ),
+        matched=matched,
+        missed=[spans[j].label for j in core if not cited[j]],
+        spurious=spurious,
+        extra={"recall": round(recall, 4), "precision": round(precision, 4)},
+    )
+
+
 # --- questions ------------------------------------------------------------------------------
 
 
@@ -424,17 +471,77 @@ def score_summary(
 # --- a whole case ---------------------------------------------------------------------------
 
 
+# --- the registry -----------------------------------------------------------------------------
+
+Scorer = Callable[[Briefing, Reference, str, Similarity], Score]
+
+
+@dataclass(frozen=True)
+class ScoreField:
+    """One field of the scores: how it is scored and what it weighs in the overall."""
+
+    name: str
+    weight: float  # its share of the overall; 0: shown beside the others, never weighted
+    # (briefing, reference, article, similarity) -> Score; None: scored by the runner with a
+    # model of its own (the judge), on the cases it can grade.
+    scorer: Scorer | None
+    about: str  # what it measures, in a few words
+
+
+FIELDS: dict[str, ScoreField] = {
+    f.name: f
+    for f in (
+        ScoreField("actors", 0.20, lambda b, r, a, s: score_actors(b, r), "who is in the story"),
+        ScoreField("positions", 0.20, score_positions, "what each actor wants or holds"),
+        ScoreField(
+            "attribution",
+            0.15,
+            lambda b, r, a, s: score_attribution(b, r, a),
+            "each evidence span cited under its own actor",
+        ),
+        ScoreField(
+            "questions", 0.15, lambda b, r, a, s: score_questions(b, r, s), "open questions"
+        ),
+        ScoreField("summary", 0.10, score_summary, "ROUGE-L against the reference summary"),
+        ScoreField(
+            "grounding", 0.20, lambda b, r, a, s: score_grounding(b, a), "quotes in the article"
+        ),
+        ScoreField("judge", 0.0, None, "an LLM's rubric grade (--judge), never weighted"),
+    )
+}
+
+
+class _Weights(Mapping[str, float]):
+    """The weighted fields of ``FIELDS`` and their weights, read from it at every use."""
+
+    def __getitem__(self, name: str) -> float:
+        f = FIELDS[name]
+        if not f.weight:
+            raise KeyError(name)
+        return f.weight
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, f in FIELDS.items() if f.weight)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+FIELD_WEIGHTS: Mapping[str, float] = _Weights()
+
+
 def score_case(
     briefing: Briefing, reference: Reference, article: str, similarity: Similarity
 ) -> CaseScore:
-    """Every field's score for one briefing of ``article`` against its ``reference``."""
+    """Every registered field's score for one briefing of ``article`` against ``reference``."""
     return CaseScore(
         fields={
-            "actors": score_actors(briefing, reference),
-            "positions": score_positions(briefing, reference, article, similarity),
-            "questions": score_questions(briefing, reference, similarity),
-            "summary": score_summary(briefing, reference, article, similarity),
-            "grounding": score_grounding(briefing, article),
+            name: f.scorer(briefing, reference, article, similarity)
+            for name, f in FIELDS.items()
+            if f.scorer is not None
         }
     )
 
