@@ -1384,13 +1384,18 @@ class _Analyser:
         works: list[_SentenceWork] = []
         last_holder: _Entity | None = None  # of the previous paragraph
         colon_holder: _Entity | None = None  # of a previous paragraph that ends with a colon
+        labels = {n: m for n, (a, b) in enumerate(lines) if (m := _TURN.match(article, a, b))}
+        transcript = len(labels) > 1  # "SECRETARY POWELL: ..." paragraphs: speaker turns
+        turn: _Entity | None = None  # who speaks the current turn of a transcript
         for number, (a, b) in enumerate(lines):
             members = by_line.get(number, [])
             if not members:
                 continue
             if _is_heading(article[a:b]):
-                last_holder = colon_holder = None
+                last_holder = colon_holder = turn = None
                 continue
+            if transcript and number in labels:
+                turn = self._turn_speaker(labels[number].group(1))
             quotes, _ = _quote_spans(article, a, b)
             ends = [qb for _, qb in quotes]
             paragraph = []
@@ -1404,7 +1409,37 @@ class _Analyser:
                 paragraph.append(self._prepare(sentence, overlapping))
             works += paragraph
             last_holder, colon_holder = self._paragraph(paragraph, last_holder, colon_holder)
+            if turn is not None:
+                self._speaks(turn, paragraph)
+                last_holder = turn
         return self._result(sentences, works)
+
+    def _turn_speaker(self, label: str) -> _Entity | None:
+        """The speaker a transcript's label names ("SECRETARY POWELL", "MR. BOUCHER"); None for
+        a questioner ("QUESTION", "Q") or a label that names no one."""
+        if _fold(label).rstrip(".") in _QUESTIONERS:
+            return None
+        words = [w.capitalize() for w in label.split()]
+        # The label gives a title and a surname: the person the article names in full first.
+        entity = self.by_surname.get(name_key(words[-1]))
+        if entity is None:
+            _, entity = self._lookup(words, initial=False, after="said")
+        if entity is None:
+            return None
+        if entity.kind in ("unknown", "thing"):
+            entity.kind = "person"
+        self._attend(entity)
+        return entity
+
+    def _speaks(self, speaker: _Entity, paragraph: list[_SentenceWork]) -> None:
+        """A transcript's turn: the speaker holds every sentence of it; a view of someone else
+        found inside it is reported by the speaker (as inside a quotation)."""
+        for work in paragraph:
+            for found in work.found:
+                if found.reporter is None and found.entity is not speaker:
+                    found.reporter = speaker
+            if not any(f.entity is speaker and f.reporter is None for f in work.found):
+                work.found.insert(0, _Found(speaker, "speaker turn"))
 
     def _prepare(self, sentence: Sentence, quotes: list[tuple[int, int]]) -> _SentenceWork:
         """The sentence's narration: its quoted words blanked out, "Dr." without its dot."""
@@ -1525,6 +1560,10 @@ class _Analyser:
             actors=actors,
         )
 
+
+# A transcript's speaker label opening a paragraph: "SECRETARY POWELL: ", "MR. BOUCHER: ".
+_TURN = re.compile(r"[ \t]*([A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,3}):[ \t]")
+_QUESTIONERS = frozenset({"question", "q", "reporter", "audience", "moderator", "participant"})
 
 _KINDS: dict[str, ActorKind] = {
     "person": "person",

@@ -687,3 +687,35 @@ def test_a_large_article_is_analysed_in_about_linear_time() -> None:
     large = time.perf_counter() - started
     assert len(analysis.sentences) == 40 * len(analyse(text).sentences)
     assert large < max(40 * small * 4, 5.0)
+
+
+# --- transcripts -----------------------------------------------------------------------------
+
+TRANSCRIPT = """Secretary of State Colin Powell met reporters after President Bush spoke.
+
+SECRETARY POWELL: It has always been my intention that I would serve one term.
+President Bush wants the talks to go on.
+
+QUESTION: Mr. Secretary, will you stay until January? Why now?
+
+SECRETARY POWELL: I will act fully as Secretary of State until the day that I do leave.
+
+MR. BOUCHER: We have time for one more question.
+"""
+
+
+def test_a_transcript_gives_each_turn_to_its_speaker_and_none_to_the_questioner() -> None:
+    analysis = analyse(TRANSCRIPT)
+    assert holders_of(TRANSCRIPT, "serve one term") == ["Colin Powell"]
+    assert holders_of(TRANSCRIPT, "until the day") == ["Colin Powell"]
+    assert holders_of(TRANSCRIPT, "one more question") == ["Boucher"]
+    assert holders_of(TRANSCRIPT, "will you stay") == []
+    # A view the speaker reports of someone else stays the speaker's, reported by him.
+    [bush] = [a for a in attributions_of(analysis, "President Bush wants") if a.reported_by]
+    assert (bush.holder, bush.reported_by) == ("Bush", "Colin Powell")
+    assert attributions_of(analysis, "President Bush wants")[0].holder == "Colin Powell"
+
+
+def test_one_capitalised_label_is_not_a_transcript() -> None:
+    text = "UPDATE: The council voted on Monday. The mayor said the plan would go ahead."
+    assert holders_of(text, "council voted") == []
