@@ -316,7 +316,9 @@ def run(args: argparse.Namespace) -> list[Row]:
         raise SystemExit(f"{args.dataset}: no articles")
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    settings = Settings(strategy=args.strategy)  # built-in profiles; no config file, no cache
+    # The built-in profiles (no config file, no response cache); ``concurrency`` is the calls
+    # of one article in flight at once (the passes), so N articles make up to N x that requests.
+    settings = Settings(strategy=args.strategy, concurrency=args.calls_per_article)
     local = settings.profile(LOCAL_PROFILE)
     threads = args.threads or local.n_threads or os.cpu_count() or 2
     ctx_per_slot = args.ctx_per_slot or local.context_window
@@ -336,7 +338,8 @@ def run(args: argparse.Namespace) -> list[Row]:
     chars = sum(len(text) for _, text in articles)
     print(
         f"{len(articles)} article(s) from {args.dataset} ({chars:,} chars), strategy "
-        f"{args.strategy}, {threads} thread(s), {ctx_per_slot} tokens of context per slot; "
+        f"{args.strategy}, {threads} thread(s), {ctx_per_slot} tokens of context per slot, "
+        f"up to {settings.concurrency} call(s) per article at once; "
         f"weights {model_path}" + (" [dry run: fake models]" if args.dry_run else ""),
         flush=True,
     )
@@ -386,6 +389,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="server slots (= the batch's concurrency) to try, comma-separated (default 2,4)",
     )
     parser.add_argument("--strategy", choices=["passes", "single"], default="passes")
+    parser.add_argument(
+        "--calls-per-article",
+        type=int,
+        default=Settings().concurrency,
+        help="calls of one article in flight at once (default: the settings' concurrency)",
+    )
     parser.add_argument(
         "--ctx-per-slot", type=int, default=None, help="default: the local profile's window"
     )
