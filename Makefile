@@ -8,8 +8,19 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=O
 SEED := seeds/macron-trump-ukraine-talks.txt
 MODEL ?= local
 PYTEST_ARGS ?=
+# llama.cpp's own server, built from the llama.cpp sources vendored in the llama-cpp-python
+# source distribution pinned in pyproject.toml (the one the embedded model runs on).
+LLAMA_CPP_PYTHON := $(shell sed -n 's/^ *"llama-cpp-python==\([0-9.]*\)".*/\1/p' pyproject.toml)
+LLAMA_SERVER_DIR := build/llama-server
+LLAMA_SERVER := $(LLAMA_SERVER_DIR)/bin/llama-server
+# Loopback only: no HTTPS, no web UI (nor its download from Hugging Face), nothing else.
+LLAMA_SERVER_CMAKE_ARGS := $(LLAMA_CMAKE_ARGS) -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
+  -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF \
+  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF
+JOBS ?= 2
 
-.PHONY: install browser demo test test-fast lint typecheck eval eval-replay bench clean
+.PHONY: install browser demo test test-fast lint typecheck eval eval-replay bench bench-server \
+  llama-server clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,5 +74,23 @@ eval-replay: install
 bench: install
 	$(BIN)/python benchmarks/seed.py
 
+# Only the source distribution comes from the package index. 600 s of CPU: ~6 min on 2 idle
+# cores (21.6 min measured beside model jobs).
+$(LLAMA_SERVER):
+	mkdir -p $(LLAMA_SERVER_DIR)
+	$(PYTHON) -m pip download --quiet --no-deps --no-binary :all: \
+	  llama-cpp-python==$(LLAMA_CPP_PYTHON) -d $(LLAMA_SERVER_DIR)
+	tar -xzf $(LLAMA_SERVER_DIR)/llama_cpp_python-$(LLAMA_CPP_PYTHON).tar.gz -C $(LLAMA_SERVER_DIR)
+	cmake -S $(LLAMA_SERVER_DIR)/llama_cpp_python-$(LLAMA_CPP_PYTHON)/vendor/llama.cpp \
+	  -B $(LLAMA_SERVER_DIR)/cmake $(LLAMA_SERVER_CMAKE_ARGS)
+	cmake --build $(LLAMA_SERVER_DIR)/cmake --target llama-server -j$(JOBS)
+	mkdir -p $(@D)
+	cp $(LLAMA_SERVER_DIR)/cmake/bin/llama-server $@
+
+llama-server: $(LLAMA_SERVER)  ## llama.cpp's server (continuous batching), for the benchmark
+
+bench-server: install $(LLAMA_SERVER)  ## in-process vs llama-server at N=2,4 on the dev set (long)
+	$(BIN)/python benchmarks/server_throughput.py --llama-server $(LLAMA_SERVER)
+
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) out build .pytest_cache .mypy_cache .ruff_cache

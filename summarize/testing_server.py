@@ -334,14 +334,17 @@ class _Handler(BaseHTTPRequestHandler):
 class FaultServer:
     """An OpenAI-compatible server on 127.0.0.1 that answers with queued behaviours."""
 
-    def __init__(self, default: Behaviour | None = None, *behaviours: Behaviour) -> None:
+    def __init__(
+        self, default: Behaviour | None = None, *behaviours: Behaviour, port: int = 0
+    ) -> None:
+        """``port``: where to listen on 127.0.0.1; 0 (the default) takes a free one."""
         self.default = default if default is not None else Respond(echo_briefing)
         self._queue: deque[Behaviour] = deque(behaviours)
         self.requests: list[RecordedRequest] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"server_ref": self})
-        self._httpd = _QuietServer(("127.0.0.1", 0), handler)
+        self._httpd = _QuietServer(("127.0.0.1", port), handler)
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -402,7 +405,8 @@ class FaultServer:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run an echoing server, optionally slow: ``python -m summarize.testing_server [--latency S]``.
+    """Run an echoing server, optionally slow:
+    ``python -m summarize.testing_server [--latency S] [--port P]``.
 
     Prints its base URL on the first line of stdout, for tests that drive a CLI in a subprocess.
     """
@@ -410,11 +414,12 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--port", type=int, default=0, help="default: a free one")
     args = parser.parse_args(argv)
     behaviour: Behaviour = Respond(echo_briefing)
     if args.latency:
         behaviour = Latency(args.latency, behaviour)
-    server = FaultServer(default=behaviour)
+    server = FaultServer(default=behaviour, port=args.port)
     print(server.base_url, flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
