@@ -70,6 +70,9 @@ eval-replay: install
 	  --baseline evals/baselines/dev-local.json --max-drop 0.01 --out out/eval-replay
 	$(BIN)/summarize eval evals/datasets/dev --model local --replay --quiet --strategy single \
 	  --baseline evals/baselines/dev-local-single.json --max-drop 0.01 --out out/eval-replay-single
+	$(BIN)/summarize eval evals/datasets/dev --config evals/eval.toml --model local-chunked --replay \
+	  --quiet --baseline evals/baselines/dev-local-chunked.json --max-drop 0.01 \
+	  --out out/eval-replay-chunked
 
 bench: install
 	$(BIN)/python benchmarks/seed.py
