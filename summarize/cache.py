@@ -216,6 +216,45 @@ class ResponseCache:
             return False
         return inserted == 1
 
+    def import_recordings(self, profile: ModelProfile, folder: str | Path) -> int:
+        """Keep the complete replies of eval recordings (``--record``) made with ``profile``'s
+        model: a ``--record --cache`` run after a change then calls the model only for the
+        requests the change touched. Recordings share the cache's keys; a recording of another
+        model (its key says so) is never answered, so importing it is harmless. The number of
+        replies added (already there: not counted)."""
+        paths = sorted(Path(folder).glob("*.json"))
+        if not paths:
+            raise ConfigError(f"no recordings (*.json) in {folder}")
+        rows = []
+        now = time.time()
+        for path in paths:
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+                key, completion = record["key"], record["completion"]
+                schema_name = record["request"].get("schema_name")
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise ConfigError(f"not a recording: {path}: {exc}") from None
+            if completion.get("finish_reason") != "stop" or not completion.get("text"):
+                continue  # an unfinished reply is not worth keeping, as in put()
+            data = {k: v for k, v in completion.items() if k in _COMPLETION_FIELDS}
+            rows.append(
+                (profile.name, _endpoint(profile), key, profile.model, schema_name,
+                 json.dumps(data, ensure_ascii=False), now, now)
+            )  # fmt: skip
+        try:
+            with self._connect() as conn:
+                before = conn.total_changes
+                conn.executemany(
+                    "INSERT OR IGNORE INTO replies "
+                    "(profile, endpoint, key, model, schema_name, completion, created, used) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                added = conn.total_changes - before
+        except sqlite3.Error as exc:
+            raise ConfigError(f"cannot write the response cache {self.path}: {exc}") from None
+        return int(added)
+
     # --- maintenance ------------------------------------------------------------------------
 
     def _size(self) -> int:

@@ -572,7 +572,9 @@ def models(config: ConfigOption = None) -> None:
         stderr.print(f"config: {settings.source}")
 
 
-cache_app = typer.Typer(help="The response cache: what it holds, and emptying it.")
+cache_app = typer.Typer(
+    help="The response cache: what it holds, filling it from recordings, emptying it."
+)
 app.add_typer(cache_app, name="cache")
 
 
@@ -598,6 +600,26 @@ def cache_stats(config: ConfigOption = None) -> None:
         *(f"profile {name}: {rows:,} replies" for name, rows in stats.profiles.items()),
     ]
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+@cache_app.command("import")
+def cache_import(
+    recordings: Annotated[
+        Path, typer.Argument(metavar="<folder>", help="Eval recordings (evals/recordings/...).")
+    ],
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="The profile the replies are for.")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Fill the cache with the replies of eval recordings, so that `eval --record --cache`
+    after a change calls the model only for the requests the change touched."""
+    from summarize.cache import ResponseCache, default_cache_path
+
+    settings = _settings(config)
+    cache = ResponseCache(default_cache_path(settings))
+    added = cache.import_recordings(settings.profile(model), recordings)
+    stderr.print(f"added {added:,} repl{'ies' if added != 1 else 'y'} to {cache.path}")
 
 
 @cache_app.command("clear")

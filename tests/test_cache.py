@@ -387,3 +387,32 @@ def test_a_second_identical_eval_with_cache_makes_no_model_call(
         for run_dir in ("one", "two")
     ]
     assert scores[0] == scores[1]
+
+
+def test_recordings_imported_answer_a_record_run_without_the_model(tmp_path: Path) -> None:
+    # An eval recorded once; after importing its recordings, the same briefing through the
+    # cache reaches the model for nothing, and one changed call only reaches it for that call.
+    folder = tmp_path / "recordings"
+    recorder = RecordingModel(FakeModel(default=reply, profile=profile()), folder)
+    first = brief(ARTICLE, model=recorder, strategy="passes")
+    recorded = len(list(folder.glob("*.json")))
+    assert recorded >= 4
+    cache = ResponseCache(tmp_path / "responses.sqlite3")
+    assert cache.import_recordings(profile(), folder) == recorded
+    assert cache.import_recordings(profile(), folder) == 0  # already there
+    inner = FakeModel(default=reply, profile=profile())
+    again = brief(ARTICLE, model=CachedModel(inner, cache), strategy="passes")
+    assert inner.history == [] and again.usage.cache_hits == recorded
+    assert again.model_dump(exclude={"usage"}) == first.model_dump(exclude={"usage"})
+    # Another model's recordings share no key: imported, they answer nothing.
+    other = FakeModel(default=reply, profile=profile(model="gpt-4.1"))
+    brief(ARTICLE, model=CachedModel(other, cache), strategy="passes")
+    assert len(other.history) == recorded
+
+
+def test_import_refuses_a_folder_without_recordings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SUMMARIZE_CACHE_DIR", str(tmp_path / "cache"))
+    code, _, err = run(["cache", "import", str(tmp_path), "--model", "local"], capsys)
+    assert code == 1 and "no recordings" in err
