@@ -194,6 +194,25 @@ def main() -> None:
     if total.missing:
         print(f"{total.missing} evidence span(s) not found in the cleaned articles")
     print(f"{len(dataset.cases)} cases analysed in {elapsed:.2f}s")
+    linear_time([case.article_text for case in dataset.cases])
+
+
+def linear_time(articles: list[str], copies: int = 40) -> None:
+    """Analysis time of the articles joined, against ``copies`` times that text: about
+    ``copies`` when the analysis is linear in the article's length (target: within 4x of it)."""
+    text = "\n\n".join(articles)
+    started = time.perf_counter()
+    analyse(text)
+    small = time.perf_counter() - started
+    big = "\n\n".join([text] * copies)
+    started = time.perf_counter()
+    analyse(big)
+    large = time.perf_counter() - started
+    ratio = large / small
+    print(
+        f"linear time: {len(text):,} chars {small:.2f}s, x{copies} ({len(big):,} chars) "
+        f"{large:.2f}s: ratio {ratio:.1f} (linear: {copies}; target <= {4 * copies})"
+    )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -676,17 +675,13 @@ def test_the_seed_articles_speakers_get_their_own_sentences(seed_text: str) -> N
         assert holder in [a.holder for a in attributions_of(analysis, fragment)], fragment
 
 
-def test_a_large_article_is_analysed_in_about_linear_time() -> None:
+def test_a_large_article_is_analysed_whole() -> None:
+    # Its speed (linear in the length) is measured by benchmarks/attribution.py, not here.
     text = "\n\n".join(article(path.name) for path in ARTICLES[:-1])
-    started = time.perf_counter()
-    analyse(text)
-    small = time.perf_counter() - started
     big = "\n\n".join([text] * 40)  # about 700 KB
-    started = time.perf_counter()
     analysis = analyse(big)
-    large = time.perf_counter() - started
     assert len(analysis.sentences) == 40 * len(analyse(text).sentences)
-    assert large < max(40 * small * 4, 5.0)
+    assert len(analysis.attributions) >= 40 * len(analyse(text).attributions) // 2
 
 
 # --- transcripts -----------------------------------------------------------------------------
