@@ -101,6 +101,13 @@ def _endpoint(profile: ModelProfile) -> str:
     return urlunsplit((parts.scheme, f"{parts.hostname or ''}{port}", parts.path, "", ""))
 
 
+_INSERT = (
+    "INSERT OR IGNORE INTO replies "
+    "(profile, endpoint, key, model, schema_name, completion, created, used) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 def _complete_reply(completion: Completion) -> bool:
     return (
         completion.finish_reason == "stop"
@@ -197,9 +204,7 @@ class ResponseCache:
             with self._connect() as conn:
                 # Two workers that missed on the same call both store it: the first one stays.
                 inserted = conn.execute(
-                    "INSERT OR IGNORE INTO replies "
-                    "(profile, endpoint, key, model, schema_name, completion, created, used) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    _INSERT,
                     (
                         profile.name,
                         _endpoint(profile),
@@ -234,9 +239,9 @@ class ResponseCache:
                 schema_name = record["request"].get("schema_name")
             except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise ConfigError(f"not a recording: {path}: {exc}") from None
-            if completion.get("finish_reason") != "stop" or not completion.get("text"):
-                continue  # an unfinished reply is not worth keeping, as in put()
             data = {k: v for k, v in completion.items() if k in _COMPLETION_FIELDS}
+            if not _complete_reply(Completion(**data)):
+                continue  # kept on the terms put() keeps a reply on
             rows.append(
                 (profile.name, _endpoint(profile), key, profile.model, schema_name,
                  json.dumps(data, ensure_ascii=False), now, now)
@@ -245,9 +250,7 @@ class ResponseCache:
             with self._connect() as conn:
                 before = conn.total_changes
                 conn.executemany(
-                    "INSERT OR IGNORE INTO replies "
-                    "(profile, endpoint, key, model, schema_name, completion, created, used) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    _INSERT,
                     rows,
                 )
                 added = conn.total_changes - before
