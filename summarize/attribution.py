@@ -391,6 +391,8 @@ _FINITE = frozenset(
 )  # fmt: skip
 _HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof"})
 _LY_NOUNS = frozenset({"family", "ally", "rally", "supply", "assembly", "monopoly", "italy"})
+# Cue words that are never nouns: "says school children have" is speech, not "appeals court".
+_NEVER_NOUNS = frozenset({"says", "tells", "insists", "argues", "warns", "believes", "thinks"})
 # Comma segments that open with these are adverbials, not subjects ("In a statement, X said").
 _ADVERBIAL_STARTS = frozenset(
     {
@@ -1229,6 +1231,7 @@ class _Analyser:
             return []  # passive: "backed by the unions"
         if (
             form in ("base", "third")
+            and token.low not in _NEVER_NOUNS
             and following is not None
             and following.entity is None
             and (following.low in _PERSON_ROLES | _ORG_ROLES or following.low in _FINITE)
