@@ -32,7 +32,7 @@ _TITLE_MODIFIERS = frozenset(
         "vice", "prime", "foreign", "finance", "defense", "defence", "former", "deputy",
         "attorney", "us", "uk", "french", "russian", "ukrainian", "british", "american",
         "german", "chinese", "major", "brigadier", "lieutenant", "surgeon", "solicitor",
-        "inspector",
+        "inspector", "first", "acting",
     }
 )  # fmt: skip
 # "General" is a title after these ("Attorney General", "Secretary-General", "Major General").
@@ -186,6 +186,12 @@ _NOT_NAMES = {
     "yet",
 }
 _OF_BEFORE = re.compile(r"\bof[ \u00a0]$")
+# Dates that touch a name in running text ("told reporters Wednesday Cambodia was", "seats in
+# the National Assembly Sunday"); months that are also given names (May, June) are left alone.
+_WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+_MONTHS = {
+    "january", "february", "march", "july", "september", "october", "november", "december",
+}  # fmt: skip
 
 
 def mentioned_names(text: str, *, limit: int = 30) -> list[str]:
@@ -229,8 +235,10 @@ def _strip_name(run: str, *, after_of: bool) -> str:
     # "President of Ukraine Volodymyr Zelenskyy": the word after "of" is the place.
     if len(words) > 2 and after_of:
         words = words[1:]
-    while words and _fold(words[0]) in _NOT_NAMES:
+    while words and (_fold(words[0]) in _NOT_NAMES or _fold(words[0]) in _WEEKDAYS):
         words = words[1:]
+    while words and _fold(words[-1]) in _WEEKDAYS | _MONTHS:
+        words = words[:-1]
     # "Danish Prime Minister Mette Frederiksen": the name follows the titles.
     words = words[_name_start([_fold(w) for w in words]) :]
     if len(words) < 2 or words[-1][0].islower():

@@ -124,6 +124,25 @@ def test_names_come_in_order_of_first_mention_once_each() -> None:
     assert mentioned_names(text) == ["Ana Ruiz", "Tom Baker", "Harbour Workers Union"]
 
 
+@pytest.mark.parametrize(
+    ("sentence", "names"),
+    [
+        ("Hor Namhong told reporters Wednesday Cambodia was waiting.", ["Hor Namhong"]),
+        ("Parties who won seats in the National Assembly Sunday protested.", ["National Assembly"]),
+        ("He spoke to VOA Khmer Wednesday in Phnom Penh.", ["VOA Khmer", "Phnom Penh"]),
+        ("Prime Minister Theresa May spoke.", ["Theresa May"]),  # a month that is a name stays
+    ],
+)
+def test_days_and_months_beside_a_name_are_not_part_of_it(sentence: str, names: list[str]) -> None:
+    assert mentioned_names(sentence) == names
+
+
+def test_first_and_acting_are_titles_only_before_a_title() -> None:
+    assert name_key("First Vice President Sindomwo") == "sindomwo"
+    assert name_key("Acting President Ana Ruiz") == "ana ruiz"
+    assert name_key("First Solar") == "first solar"  # a company, no title follows
+
+
 def test_single_words_sentence_openers_and_headlines_are_left_out() -> None:
     text = (
         "Council Approves New Tax On Sugary Drinks\n"
