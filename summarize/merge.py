@@ -10,6 +10,7 @@ Everything here is pure and deterministic.
 from __future__ import annotations
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from summarize.chunking import split_sentences
 from summarize.names import name_key, name_keys
@@ -29,6 +30,7 @@ __all__ = [
     "merge_actors",
     "merge_briefings",
     "merge_drafts",
+    "same_question",
     "tidy_draft",
 ]
 
@@ -46,15 +48,83 @@ def _name_keys(actor: Actor) -> set[str]:
     return name_keys(actor.name, person=actor.kind == "person")
 
 
+# A one-word name this long, one edit from a person's surname, is that surname misspelt.
+_MIN_TYPO_LENGTH = 6
+
+
+def _owner(word: str, people: list[tuple[Actor, list[str]]]) -> Actor | None:
+    """The one person a one-word name stands for: their first word ("Tedros" for Tedros
+    Adhanom Ghebreyesus, "Wen" for Wen Bo: names that begin with the family name) or their
+    surname misspelt ("Sindomwo" for Gaston Sindimwo, as a story may spell it once)."""
+    owners = [
+        person
+        for person, words in people
+        if word == words[0]
+        or (
+            len(word) >= _MIN_TYPO_LENGTH
+            and word != words[-1]
+            and Levenshtein.distance(word, words[-1]) <= 1
+        )
+    ]
+    return owners[0] if len(owners) == 1 else None
+
+
+def _unnamed(name: str) -> bool:
+    """Whether ``name`` is a description, not a name: "senior researcher", "Senior diplomat"."""
+    words = name.split()
+    return (
+        bool(words)
+        and not any(w[:1].isupper() for w in words[1:])
+        and (len(words) > 1 or words[0].islower())
+    )
+
+
+def _described(description: str, people: list[tuple[Actor, list[str]]]) -> Actor | None:
+    """The one person whose role begins with ``description`` ("senior researcher" for Lao
+    Monghay, "senior researcher for the Asian Human Rights Commission"): small models list the
+    person a story first describes and later names twice."""
+    wanted = name_key(description)
+    owners = [person for person, _ in people if name_key(person.role).startswith(wanted + " ")]
+    return owners[0] if len(owners) == 1 else None
+
+
+def _to_people(actors: list[Actor]) -> list[Actor]:
+    """Actors that stand for exactly one person of the list, renamed to that person (their own
+    name kept as an alias), so that the merge below makes them one: a one-word name
+    (``_owner``) or a person's description (``_described``)."""
+    people = [
+        (a, words)
+        for a in actors
+        if a.kind == "person" and len(words := name_key(a.name).split()) > 1
+    ]
+    people = [(a, words) for a, words in people if not _unnamed(a.name)]
+    out = []
+    for actor in actors:
+        words = name_key(actor.name).split()
+        owner = _owner(words[0], people) if len(words) == 1 else None
+        if owner is None and actor.kind in ("person", "other") and _unnamed(actor.name):
+            owner = _described(actor.name, people)
+        if owner is None or owner is actor:
+            out.append(actor)
+            continue
+        aliases = [actor.name, *actor.aliases]
+        out.append(
+            actor.model_copy(update={"name": owner.name, "aliases": aliases, "kind": "person"})
+        )
+    return out
+
+
 def merge_actors(actors: list[Actor]) -> list[Actor]:
     """Actors merged into one when one's name (or a person's surname) is the other's name or
-    alias. An alias two actors share does not make them one: small models give the same title
-    ("French government spokesman") to several people, and merging through it would give one
-    person's words to another."""
+    alias, or when a one-word name or a description stands for exactly one person of the list
+    (``_to_people``). An
+    alias two actors share does not make them one: small models give the same title ("French
+    government spokesman") to several people, and merging through it would give one person's
+    words to another."""
     merged: list[Actor] = []
     keys: list[set[str]] = []
     named: list[set[str]] = []  # each merged actor's name keys (its names, not aliases)
-    for actor in actors:
+    for actor in _to_people(actors):
         if not actor.name.strip():
             continue
         these, own = _keys(actor), _name_keys(actor)
@@ -135,14 +205,18 @@ def _merge_positions(positions: list[Position], actors: list[Actor]) -> list[Pos
     return merged
 
 
+def same_question(a: str, b: str) -> bool:
+    """Whether two questions ask the same thing (in words: "Will the CNL demand a recount?",
+    "Will the CNL party demand that the vote be recounted?")."""
+    return fuzz.token_set_ratio(a, b) >= _SAME_QUESTION
+
+
 def _merge_questions(questions: list[OpenQuestion]) -> list[OpenQuestion]:
     merged: list[OpenQuestion] = []
     for question in questions:
         if not question.question.strip():
             continue
-        if any(
-            fuzz.token_set_ratio(q.question, question.question) >= _SAME_QUESTION for q in merged
-        ):
+        if any(same_question(q.question, question.question) for q in merged):
             continue
         merged.append(question)
     return merged

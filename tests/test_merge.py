@@ -148,3 +148,67 @@ def test_people_sharing_only_a_title_alias_stay_apart_but_a_name_given_as_alias_
     assert set(merged) == {"European official", "Sophie Primas", "French lawmaker"}
     assert "senior official" in merged["European official"].aliases  # the fuller name kept
     assert "Primas" in merged["Sophie Primas"].aliases
+
+
+@pytest.mark.parametrize(
+    ("people", "other", "into"),
+    [
+        # A name that begins with the family name, or a first name used alone.
+        (
+            ["Tedros Adhanom Ghebreyesus", "Soumya Swaminathan"],
+            "Tedros",
+            "Tedros Adhanom Ghebreyesus",
+        ),
+        (["Wen Bo"], "Wen", "Wen Bo"),
+        # A surname the story misspells once (one edit, six letters or more), after a title.
+        (["Gaston Sindimwo", "Agathon Rwasa"], "First Vice President Sindomwo", "Gaston Sindimwo"),
+    ],
+)
+def test_a_one_word_name_that_stands_for_one_person_merges_into_them(
+    people: list[str], other: str, into: str
+) -> None:
+    from summarize.merge import merge_actors
+    from summarize.schema import Actor
+
+    actors = [Actor(name=n, kind="person") for n in people] + [Actor(name=other, kind="other")]
+    merged = {a.name: a for a in merge_actors(actors)}
+    assert set(merged) == set(people)
+    assert other in merged[into].aliases and merged[into].kind == "person"
+
+
+@pytest.mark.parametrize(
+    ("people", "other"),
+    [
+        (["Kim Jong Un", "Kim Yo Jong"], "Kim"),  # two people begin so: neither is meant
+        (["Hun Sen"], "Hun Sin"),  # three letters: a different name, not a typo
+        (["Gaston Sindimwo"], "Sindimwa Group"),  # two words: not a one-word name
+        (["Ana Ruiz"], "Ruis"),  # one edit, but too short to call it a typo
+    ],
+)
+def test_a_name_shared_by_several_or_merely_close_stays_apart(
+    people: list[str], other: str
+) -> None:
+    from summarize.merge import merge_actors
+    from summarize.schema import Actor
+
+    actors = [Actor(name=n, kind="person") for n in people] + [Actor(name=other, kind="person")]
+    assert {a.name for a in merge_actors(actors)} == {*people, other}
+
+
+def test_a_description_merges_into_the_one_person_whose_role_it_begins() -> None:
+    from summarize.merge import merge_actors
+    from summarize.schema import Actor
+
+    role = "senior researcher for the Asian Human Rights Commission"
+    actors = [
+        Actor(name="Lao Monghay", kind="person", role=role),
+        Actor(name="Nhim Vanda", kind="person", role="CPP lawmaker"),
+        Actor(name="senior researcher", kind="person", aliases=[role]),
+        Actor(name="European official", kind="person"),  # describes nobody's role: stays
+    ]
+    merged = {a.name: a for a in merge_actors(actors)}
+    assert set(merged) == {"Lao Monghay", "Nhim Vanda", "European official"}
+    assert "senior researcher" in merged["Lao Monghay"].aliases
+    # Two people with that role: the description could be either, so it stays apart.
+    twins = [*actors[:3], Actor(name="Sok Chea", kind="person", role=role)]
+    assert "senior researcher" in {a.name for a in merge_actors(twins)}
