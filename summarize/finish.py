@@ -7,6 +7,9 @@
   instructions ("Wants the bridge paid for by a fuel levy" in a story about Ukraine).
 * ``one_view_per_quote``: several stances of one actor resting on the same quotes keep only the
   one closest to them: one sentence cannot show them all.
+* ``drop_bystanders``: actors that hold no position and are only where the story happens ("in
+  Phnom Penh", "in Africa and Southeast Asia") or who report it (the model's role says
+  "reporter": "VOA's Khmer service") are not actors.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from rapidfuzz import fuzz
 
 from summarize.grounding import ArticleIndex, ground_quote
 from summarize.prompts import EXAMPLES
-from summarize.schema import Briefing, Position, Quote
+from summarize.schema import Actor, Briefing, Position, Quote
 
-__all__ = ["drop_prompt_echoes", "finish", "ground", "one_view_per_quote"]
+__all__ = ["drop_bystanders", "drop_prompt_echoes", "finish", "ground", "one_view_per_quote"]
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +145,50 @@ def one_view_per_quote(briefing: Briefing) -> Briefing:
     return briefing.model_copy(update={"positions": kept})
 
 
+# The model's role for someone who only reports the story ("reporter" for "VOA's Khmer"; not
+# the plural: it gave "reporters" as the role of election observers).
+_REPORTS = re.compile(
+    r"\b(?:reporter|correspondent|journalist|news|media|newspaper|broadcaster)\b", re.IGNORECASE
+)
+# What precedes a mention of a place: a preposition of place, "the", and maybe the places
+# listed before it ("in Africa and Southeast Asia", "in Benin, Togo and West Africa").
+_CAPITALISED = r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*"
+_AT_A_PLACE = re.compile(
+    r"\b(?:in|at|across|throughout|near|into|around|during|inside|outside)\s+(?:the\s+)?"
+    rf"(?:{_CAPITALISED}\s*(?:,|\band\b|\bor\b)\s*)*$"
+)
+
+
+def _mentions(name: str, article: str) -> list[int]:
+    """Where ``name`` stands alone in ``article``: not inside a longer name ("Alder Valley" in
+    "Alder Valley Farmers Cooperative")."""
+    pattern = r"(?<![\w'’-])" + re.escape(name) + r"(?![\w'’-]|\s+[A-Z])"
+    return [m.start() for m in re.finditer(pattern, article)]
+
+
+def is_place(actor: Actor, article: str) -> bool:
+    """Whether every mention of ``actor`` in ``article`` says where something happens."""
+    if actor.kind == "person":
+        return False
+    starts = [i for name in (actor.name, *actor.aliases) for i in _mentions(name, article)]
+    return bool(starts) and all(_AT_A_PLACE.search(article[max(0, i - 80) : i]) for i in starts)
+
+
+def drop_bystanders(briefing: Briefing, article: str) -> Briefing:
+    """Actors that hold no position and are only places or reporters of the story, dropped."""
+    held = {p.actor for p in briefing.positions}
+    actors = []
+    for actor in briefing.actors:
+        if actor.name not in held and (_REPORTS.search(actor.role) or is_place(actor, article)):
+            log.info("dropped %s: a place or a reporter of the story, not an actor", actor.name)
+            continue
+        actors.append(actor)
+    return briefing.model_copy(update={"actors": actors})
+
+
 def finish(briefing: Briefing, article: str) -> Briefing:
     """The steps above, in order."""
     briefing = ground(briefing, article)
     briefing = drop_prompt_echoes(briefing, article)
-    return one_view_per_quote(briefing)
+    briefing = one_view_per_quote(briefing)
+    return drop_bystanders(briefing, article)
