@@ -184,6 +184,75 @@ def test_generic_questions_are_dropped_and_asked_again_once() -> None:
     ]
 
 
+def test_echoed_and_repeated_questions_do_not_count_and_echoed_views_are_not_shown() -> None:
+    echo = {"question": "Will Reyes pay for the bridge with a fuel levy rather than by property "
+            "taxes?", "why_open": "x"}  # fmt: skip
+    first = {
+        "open_questions": [
+            {"question": "Will the council approve Silva's budget on March 3?", "why_open": "x"},
+            {
+                "question": "Will the council approve the budget of Silva on March 3?",
+                "why_open": "x",
+            },
+            echo,
+        ]
+    }
+    shown: list[str] = []
+
+    def answer(request: CompletionRequest) -> Any:
+        if request.schema_name == "positions":
+            # Silva's stance copies the positions prompt's example; Reyes's is his own.
+            copied = "Ana Silva" in request.messages[2]["content"]
+            stance = (
+                "Wants the bridge paid for by a fuel levy rather than by property taxes."
+                if copied
+                else "Says borrowing for the bridge would cost too much."
+            )
+            return {"positions": [{"evidence": [1], "stance": stance}]}
+        if request.schema_name == "questions":
+            shown.append(request.messages[-1]["content"])
+            return first if len(shown) == 1 else QUESTIONS
+        return reply(request)
+
+    briefing = brief(ARTICLE, model=FakeModel(default=answer), config=settings())
+    # One distinct question of three: asked again, and the second answer is kept.
+    assert len(shown) == 2
+    assert [q.question for q in briefing.open_questions] == [
+        q["question"] for q in QUESTIONS["open_questions"]
+    ]
+    assert "fuel levy" not in shown[0] and "Says borrowing" in shown[0]
+
+
+def test_a_stance_copied_from_the_example_is_asked_again_once_and_a_copied_role_not_shown() -> None:
+    example = "Wants the bridge paid for by a fuel levy rather than by property taxes."
+    asked: dict[str, list[str]] = {}
+
+    def answer(request: CompletionRequest) -> Any:
+        task = request.messages[2]["content"]
+        if request.schema_name == "actors":
+            actors = [dict(a) for a in ACTORS["actors"][:2]]
+            actors[1]["role"] = "Mayor of Eastport; pushes for the new bridge"  # the example's
+            return {"actors": actors}
+        if request.schema_name == "positions":
+            who = "Ana Silva" if "Ana Silva" in task else "Tom Reyes"
+            asked.setdefault(who, []).append(request.messages[-1]["content"])
+            if who == "Tom Reyes":  # copies the example every time: asked once more, no more
+                return {"positions": [{"evidence": [1], "stance": example}]}
+            first = len(asked[who]) == 1
+            stance = example if first else "Wants a new bridge over the river by 2027."
+            return {"positions": [{"evidence": [1], "stance": stance}]}
+        return reply(request)
+
+    briefing = brief(ARTICLE, model=FakeModel(default=answer), config=settings())
+    assert [len(asked["Ana Silva"]), len(asked["Tom Reyes"])] == [2, 2]
+    assert "repeats the example" in asked["Ana Silva"][1]
+    assert [(p.actor, p.stance) for p in briefing.positions] == [
+        ("Ana Silva", "Wants a new bridge over the river by 2027.")
+    ]
+    assert "pushes for the new bridge" not in asked["Tom Reyes"][0]
+    assert "what does Tom Reyes want" in asked["Tom Reyes"][0]
+
+
 @pytest.mark.parametrize(
     ("question", "generic"),
     [

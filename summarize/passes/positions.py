@@ -6,16 +6,23 @@ sentences that show it; the schema makes a citation an enum of those numbers. Th
 only the stance: the evidence is the article's own sentence, with its offsets, and belongs to
 its holder by construction. Citing by number also keeps quotation marks out of the schema,
 which some llama.cpp servers cannot turn into a grammar.
+
+A small model that finds no view in the sentences copies the prompt's example stance ("Wants
+the bridge paid for by a fuel levy…"), which ``finish`` drops: when every stance of an answer
+does so, the model is asked once more, told so. A role the actors pass copied from its example
+is not shown.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import Field
 
 from summarize.attribution import Sentence
+from summarize.finish import echoes_prompt
 from summarize.passes.base import Caller, PartContext
 from summarize.retry import parse_json_object
 from summarize.schema import (
@@ -71,6 +78,26 @@ def parse(text: str, count: int) -> StanceList:
     return answer
 
 
+def run_parse(count: int, actor: str, article: str) -> Callable[[str], StanceList]:
+    """The parser of one positions call: it asks again once when every stance is a copy of
+    the prompt's example."""
+    attempts: list[int] = []
+
+    def parse_one(text: str) -> StanceList:
+        answer = parse(text, count)
+        attempts.append(1)
+        copied = all(echoes_prompt(p.stance, article) for p in answer.positions)
+        if copied and len(attempts) == 1:
+            raise ValueError(
+                "every stance repeats the example of the instructions, which is about another "
+                f"story; write what {actor} wants, holds or opposes according to the numbered "
+                "sentences of this article"
+            )
+        return answer
+
+    return parse_one
+
+
 def to_positions(
     answer: StanceList, actor: Actor, sentences: list[Sentence], chunk: int | None
 ) -> list[Position]:
@@ -90,6 +117,7 @@ async def run(caller: Caller, context: PartContext, actor: Actor) -> list[Positi
     sentences = candidates(context, actor)
     if not sentences:
         return []
+    article = context.plan.article
     request = caller.request(
         context,
         TEMPLATE,
@@ -97,9 +125,9 @@ async def run(caller: Caller, context: PartContext, actor: Actor) -> list[Positi
         name="positions",
         max_tokens=_MAX_TOKENS,
         actor=actor.name,
-        role=actor.role,
+        role="" if echoes_prompt(actor.role, article) else actor.role,
         sentences=[s.text for s in sentences],
     )
-    answer = await caller.ask(request, lambda text: parse(text, len(sentences)))
+    answer = await caller.ask(request, run_parse(len(sentences), actor.name, article))
     chunk = context.chunk.index if context.parts > 1 else None
     return to_positions(answer, actor, sentences, chunk)

@@ -2,8 +2,10 @@
 
 A small model's favourite question fits any article ("What is the current status of the
 talks?"). A question is kept when it names something of this story: a name, a capitalised word
-or a number that occurs in the article. Generic ones are dropped; when fewer than
-``MIN_QUESTIONS`` remain, the model is asked once more, with the dropped ones named.
+or a number that occurs in the article. Generic ones, copies of a prompt's example and
+repeats of another question are dropped; when fewer than ``MIN_QUESTIONS`` remain, the model is
+asked once more, with the dropped ones named. Positions that copy the positions prompt's example
+are not shown to it (it would ask about them).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import Callable
 
 from pydantic import Field
 
+from summarize.finish import echoes_prompt
+from summarize.merge import same_question
 from summarize.passes.base import Caller, PartContext
 from summarize.retry import parse_json_object
 from summarize.schema import (
@@ -157,16 +161,17 @@ def run_parse(article: str, attempts: list[int]) -> Callable[[str], list[OpenQue
             question = item.question.strip()
             if not question:
                 continue
-            if is_generic(question, article):
+            if is_generic(question, article) or echoes_prompt(question, article):
                 dropped.append(question)
                 continue
-            if any(q.question.casefold() == question.casefold() for q in kept):
-                continue
+            if any(same_question(q.question, question) for q in kept):
+                continue  # merged later anyway: it must not count towards the minimum
             kept.append(OpenQuestion(question=question, why_open=item.why_open.strip() or None))
         attempts.append(len(kept))
         if len(kept) < MIN_QUESTIONS and len(attempts) == 1:
             raise ValueError(
-                f"only {len(kept)} of the questions are specific to this story; "
+                f"only {len(kept)} of the questions are specific to this story and different "
+                "from each other; "
                 + (f"too generic: {'; '.join(dropped)}; " if dropped else "")
                 + f"write {MIN_QUESTIONS} to {MAX_QUESTIONS} questions, each naming a person, "
                 "organisation, place, decision or date from the article"
@@ -181,7 +186,14 @@ async def run(
 ) -> list[OpenQuestion]:
     """``positions``: what the positions pass found, shown so the questions ask what they
     leave open ("Will X get Y?")."""
-    views = [f"{p.actor}: {p.stance}" for p in (positions or [])][:_MAX_VIEWS]
+    # A stance the model copied from the positions prompt's example would be asked about
+    # ("Will the CNL pay for the bridge with a fuel levy?"); finish drops it, so must this.
+    article = context.chunk.text
+    views = [
+        f"{p.actor}: {p.stance}"
+        for p in (positions or [])
+        if not echoes_prompt(p.stance, context.plan.article)
+    ][:_MAX_VIEWS]
     request = caller.request(
         context,
         TEMPLATE,
@@ -192,5 +204,5 @@ async def run(
         views=views,
     )
     attempts: list[int] = []
-    parse = run_parse(context.chunk.text, attempts)
+    parse = run_parse(article, attempts)
     return await caller.ask(request, parse)
