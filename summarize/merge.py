@@ -95,9 +95,10 @@ def _to_people(actors: list[Actor]) -> list[Actor]:
     people = [
         (a, words)
         for a in actors
-        if a.kind == "person" and len(words := name_key(a.name).split()) > 1
+        if a.kind == "person"
+        and not _unnamed(a.name)
+        and len(words := name_key(a.name).split()) > 1
     ]
-    people = [(a, words) for a, words in people if not _unnamed(a.name)]
     out = []
     for actor in actors:
         words = name_key(actor.name).split()
@@ -117,10 +118,9 @@ def _to_people(actors: list[Actor]) -> list[Actor]:
 def merge_actors(actors: list[Actor]) -> list[Actor]:
     """Actors merged into one when one's name (or a person's surname) is the other's name or
     alias, or when a one-word name or a description stands for exactly one person of the list
-    (``_to_people``). An
-    alias two actors share does not make them one: small models give the same title ("French
-    government spokesman") to several people, and merging through it would give one person's
-    words to another."""
+    (``_to_people``). An alias two actors share does not make them one: small models give the
+    same title ("French government spokesman") to several people, and merging through it would
+    give one person's words to another."""
     merged: list[Actor] = []
     keys: list[set[str]] = []
     named: list[set[str]] = []  # each merged actor's name keys (its names, not aliases)
