@@ -253,6 +253,17 @@ def test_a_stance_copied_from_the_example_is_asked_again_once_and_a_copied_role_
     assert "what does Tom Reyes want" in asked["Tom Reyes"][0]
 
 
+def test_the_questions_pass_is_shown_what_the_article_says_is_still_to_come() -> None:
+    model = FakeModel(default=reply)
+    brief(ARTICLE, model=model, config=settings())
+    [request] = [r for r in model.history if r.schema_name == "questions"]
+    task = request.messages[-1]["content"]
+    shown = task.split("still to come, expected or not yet said:")[1].split("Each question")[0]
+    assert "- The council will vote on the budget on March 3." in shown
+    assert "will build a new bridge" in shown
+    assert "200 metres wide" not in shown and "rejected the plan" not in shown
+
+
 @pytest.mark.parametrize(
     ("question", "generic"),
     [

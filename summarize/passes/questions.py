@@ -36,6 +36,16 @@ _MAX_TOKENS = 700
 # Names of the checklist shown as examples of what a question may name.
 _EXAMPLE_NAMES = 4
 _MAX_VIEWS = 12
+# Sentences that say what is still to come, expected or left unsaid: the evidence of an open
+# question, found before the model is asked ("Final results are expected Tuesday", "neither
+# side would say when talks might resume").
+_MAX_PENDING = 6
+_PENDING = re.compile(
+    r"\b(?:will|would|expected|expects?|plans?\s+to|planned|(?:is|are)\s+set\s+to|due|deadline"
+    r"|next\s+(?:week|month|year)|could|may|might|whether|until|pending|yet\s+to|unclear"
+    r"|undecided|(?:has|have)\s+not|remains?\s+to\s+be)\b",
+    re.IGNORECASE,
+)
 
 _GENERIC = re.compile(
     r"^(?:what|how)\s+(?:is|are|was|were|will)\s+the\s+(?:current\s+)?"
@@ -181,6 +191,16 @@ def run_parse(article: str, attempts: list[int]) -> Callable[[str], list[OpenQue
     return parse
 
 
+def pending(context: PartContext) -> list[str]:
+    """The sentences of this part that say what is still to come, expected or unsaid."""
+    found = [
+        s.text
+        for s in context.analysis.sentences
+        if context.contains(s) and _PENDING.search(s.text)
+    ]
+    return found[:_MAX_PENDING]
+
+
 async def run(
     caller: Caller, context: PartContext, positions: list[Position] | None = None
 ) -> list[OpenQuestion]:
@@ -202,6 +222,7 @@ async def run(
         max_tokens=_MAX_TOKENS,
         names=context.names[:_EXAMPLE_NAMES],
         views=views,
+        pending=pending(context),
     )
     attempts: list[int] = []
     parse = run_parse(article, attempts)
