@@ -37,6 +37,7 @@ QUESTIONS = {
         {"question": "Will the council approve Silva's budget on March 3?", "why_open": "Vote."},
         {"question": "How would Eastport borrow for the bridge?", "why_open": "Not said."},
         {"question": "Can a bridge be finished by 2027?", "why_open": "No plan yet."},
+        {"question": "Will Reyes vote against the bridge?", "why_open": "Not said."},
     ]
 }
 SUMMARY = {"summary": "Eastport's mayor wants a bridge by 2027. A council member objects."}
@@ -253,6 +254,22 @@ def test_a_stance_copied_from_the_example_is_asked_again_once_and_a_copied_role_
     assert "what does Tom Reyes want" in asked["Tom Reyes"][0]
 
 
+def test_three_questions_are_too_few_and_asked_again_once() -> None:
+    three = {"open_questions": QUESTIONS["open_questions"][:3]}
+    tasks: list[str] = []
+
+    def answer(request: CompletionRequest) -> Any:
+        if request.schema_name == "questions":
+            tasks.append(request.messages[-1]["content"])
+            return three
+        return reply(request)
+
+    briefing = brief(ARTICLE, model=FakeModel(default=answer), config=settings())
+    # Asked once more ("write 4 to 6"); the second answer, three again, is kept as it is.
+    assert len(tasks) == 2 and "write 4 to 6 questions" in tasks[1]
+    assert len(briefing.open_questions) == 3
+
+
 def test_the_questions_pass_is_shown_what_the_article_says_is_still_to_come() -> None:
     model = FakeModel(default=reply)
     brief(ARTICLE, model=model, config=settings())
@@ -424,7 +441,7 @@ def test_roles_and_questions_that_echo_the_examples_are_dropped() -> None:
 
     briefing = brief(ARTICLE, model=FakeModel(default=answer), config=settings())
     assert [a.role for a in briefing.actors][:2] == ["Mayor of Eastport", ""]
-    assert len(briefing.open_questions) == 3
+    assert len(briefing.open_questions) == len(QUESTIONS["open_questions"])
     assert not any("levy" in q.question for q in briefing.open_questions)
 
 
