@@ -22,9 +22,20 @@ class FakeState:
         self.n_tokens = n_tokens
 
 
+class FakeContext:
+    def __init__(self, llama: FakeLlama) -> None:
+        self.llama = llama
+        self.cuts: list[int] = []
+
+    def kv_cache_seq_rm(self, seq_id: int, p0: int, p1: int) -> bool:
+        self.cuts.append(p0)
+        return True
+
+
 class FakeLlama:
     """The surface of ``llama_cpp.Llama`` the transport uses: streamed chat completions over a
-    token list (one token per character of the prompt), reset, and saved states."""
+    token list (one token per character of the prompt), reset, saved states and cutting the KV
+    cache back."""
 
     def __init__(self, reply: str = '{"answer": "yes"}', finish: str = "stop") -> None:
         self.calls: list[dict[str, Any]] = []
@@ -36,6 +47,8 @@ class FakeLlama:
         self.evaluated = 0  # prompt tokens evaluated, i.e. not reused from the state
         self.generated = 0  # tokens streamed out
         self.loads = 0
+        self._ctx = FakeContext(self)
+        self._requires_eval = False
 
     def reset(self) -> None:
         self.resets += 1
@@ -183,8 +196,39 @@ def test_a_shared_prefix_is_evaluated_once_and_restored_for_each_request() -> No
     assert llama.evaluated - evaluated_first < 60
     assert second.cached_tokens > 600 and first.cached_tokens == second.cached_tokens
     assert second.prompt_tokens > second.cached_tokens
-    # Each request starts from the saved state, not from what the one before left.
-    assert llama.loads == 2 and llama.resets == 1
+    # Each request starts from the prefix's state, not from what the one before left: the
+    # cache still held the prefix, so it was cut back to it rather than reloaded.
+    assert llama.loads == 0 and llama.resets == 1
+    assert llama._ctx.cuts == [first.cached_tokens] and llama._requires_eval
+
+
+def test_a_prefix_cut_back_or_reloaded_leaves_the_same_tokens_to_evaluate() -> None:
+    def run(tasks: list[CompletionRequest]) -> tuple[FakeLlama, list[int]]:
+        local._models.clear()
+        llama = FakeLlama()
+        model = model_with(llama)
+        evaluated = []
+        for task in tasks:
+            before = llama.evaluated
+            model.complete(task)
+            evaluated.append(llama.evaluated - before)
+        return llama, evaluated
+
+    a, b = prefixed("Who?"), prefixed("What does she want?")
+    other = CompletionRequest(
+        messages=[{"role": "system", "content": "Other."}, *b.messages[1:]],
+        schema=SCHEMA,
+        shared_prefix=2,
+    )
+    cut, cut_counts = run([a, b])
+    # Another prefix in between: the cache no longer holds this one, its state is loaded.
+    loaded, loaded_counts = run([a, other, b])
+    assert cut.loads == 0 and loaded.loads == 1
+    assert cut_counts[1] == loaded_counts[2]
+    assert cut.input_ids == loaded.input_ids
+    # A request without the prefix in between resets the llama: loaded again.
+    reset, _ = run([a, prefixed("Who?", shared=0), b])
+    assert reset.loads == 1 and reset.input_ids == cut.input_ids
 
 
 def test_the_same_request_gives_the_same_reply_from_a_cold_or_warm_prefix() -> None:
