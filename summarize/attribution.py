@@ -179,7 +179,7 @@ _STANCE_VERBS = (
     "push", "press", "lobby", "appeal", "object", "question", "doubt", "challenge", "dispute",
     "favour", "favor", "prefer", "consider", "think", "feel", "view", "regard", "express",
     "applaud", "hail", "slam", "decry", "denounce", "worry", "call", "rule", "advocate",
-    "advise", "see",
+    "advise", "see", "protest",
 )  # fmt: skip
 _IRREGULAR = {
     "say": ("say", "says", "said", "saying"),
@@ -327,18 +327,17 @@ _GENDER = {
 # Words that make a name an organisation's or a place's.
 _ORG_NAME_WORDS = frozenset(
     {
-        "union", "association", "lines", "foods", "markets", "board", "commission",
-        "coalition", "council", "court", "federation", "cooperative", "authority", "institute",
-        "university", "college", "watch", "power", "beverages", "ministry", "party", "group",
-        "bank", "fund", "organization", "organisation", "department", "agency", "office",
-        "company", "corp", "corporation", "inc", "ltd", "llc", "plc", "news", "times",
-        "journal", "foundation", "press", "post", "airlines", "airways", "motors", "energy",
-        "electric", "holdings", "partners", "capital", "systems", "technologies", "labs",
-        "pharmaceuticals", "industries", "network", "society", "trust", "alliance", "forum",
-        "assembly", "parliament", "congress", "senate", "committee", "cabinet", "government",
-        "administration", "service", "services", "police", "army", "force", "forces", "navy",
-        "reserve", "exchange", "school", "hospital", "church", "club", "league", "workers",
-        "growers", "farmers", "reliability",
+        "union", "association", "lines", "foods", "markets", "board", "commission", "bureau",
+        "chamber", "coalition", "council", "court", "federation", "cooperative", "authority",
+        "institute", "university", "college", "watch", "power", "beverages", "ministry", "party",
+        "group", "bank", "fund", "organization", "organisation", "department", "agency", "office",
+        "company", "corp", "corporation", "inc", "ltd", "llc", "plc", "news", "times", "journal",
+        "foundation", "press", "post", "airlines", "airways", "motors", "energy", "electric",
+        "holdings", "partners", "capital", "systems", "technologies", "labs", "pharmaceuticals",
+        "industries", "network", "society", "trust", "alliance", "forum", "assembly", "parliament",
+        "congress", "senate", "committee", "cabinet", "government", "administration", "service",
+        "services", "police", "army", "force", "forces", "navy", "reserve", "exchange", "school",
+        "hospital", "church", "club", "league", "workers", "growers", "farmers", "reliability",
     }
 )  # fmt: skip
 _PLACE_NAME_WORDS = frozenset(
@@ -1081,6 +1080,13 @@ class _Analyser:
         segments.append((start, hi))
         a, b = segments[-1]
         if b > a:
+            # "Four parties who won seats in the National Assembly have protested": the subject
+            # is what the relative clause describes, not the last name inside it.
+            rel = next((r for r in range(a + 1, b) if tokens[r].low in ("who", "which")), None)
+            if rel is not None:
+                described = self._phrase_at_end(tokens, a, rel)
+                if described is not None and described.end == rel:
+                    b = rel
             if [t.low for t in tokens[a:b]] in (["and"], ["but"], ["or"]):
                 return _Subject(None, coordinated=True)
             phrase = self._phrase_at_end(tokens, a, b)
@@ -1229,6 +1235,10 @@ class _Analyser:
         following = tokens[i + 1] if i + 1 < len(tokens) else None
         if form == "past" and following is not None and following.low == "by":
             return []  # passive: "backed by the unions"
+        if form == "past" and copula and base in _SPEECH and base != "say":
+            # "Reparations will be announced", "the men were told": what is said, or who
+            # hears it, not who speaks ("is said to favour" still reports the subject's view)
+            return []
         if (
             form in ("base", "third")
             and token.low not in _NEVER_NOUNS

@@ -146,7 +146,20 @@ def names_match(
 _CAP_WORD = r"[^\W\d_a-z][\w’'-]*"
 # Lower-case particles that may sit inside a name ("Charles de Gaulle", "Ursula von der Leyen").
 _PARTICLES = r"(?:de|du|da|di|del|der|den|van|von|la|le|al|bin|ibn)"
-_NAME_RUN = re.compile(rf"{_CAP_WORD}(?:[ \u00a0](?:{_PARTICLES}[ \u00a0])*{_CAP_WORD})+")
+_NAME_RUN = re.compile(rf"{_CAP_WORD}(?:[ \u00a0](?:{_PARTICLES}[ \u00a0])*{_CAP_WORD})*")
+# "National Bureau of Statistics", "Democratic Republic of Congo", "Bank of England": an
+# organisation word before "of" and a capitalised name after it make one name.
+_OF_TAIL = re.compile(rf"[ \u00a0]of[ \u00a0](?:the[ \u00a0])?{_CAP_WORD}(?:[ \u00a0]{_CAP_WORD})*")
+_ORG_HEADS = frozenset(
+    {
+        "academy", "agency", "alliance", "assembly", "association", "authority", "bank",
+        "board", "bureau", "centre", "center", "chamber", "church", "coalition", "college",
+        "commission", "committee", "congress", "corps", "council", "court", "department",
+        "federation", "foundation", "fund", "institute", "kingdom", "league", "ministry",
+        "office", "organisation", "organization", "parliament", "party", "republic", "school",
+        "secretariat", "service", "society", "tribunal", "union", "university",
+    }
+)  # fmt: skip
 # Capitalised words that start sentences or clauses and are never part of a name.
 _NOT_NAMES = {
     "a",
@@ -207,10 +220,17 @@ def mentioned_names(text: str, *, limit: int = 30) -> list[str]:
     for line in text.splitlines():
         if _is_headline(line):
             continue
+        covered = 0  # the end of the last "X of Y" name: its second half is not a name
         for match in _NAME_RUN.finditer(line):
-            name = _strip_name(
-                match.group(0), after_of=bool(_OF_BEFORE.search(line, 0, match.start()))
-            )
+            if match.start() < covered:
+                continue
+            whole = _of_name(match, line)
+            if whole is not None:
+                name, covered = whole
+            else:
+                name = _strip_name(
+                    match.group(0), after_of=bool(_OF_BEFORE.search(line, 0, match.start()))
+                )
             key = name_key(name) if name else ""
             if key and key not in seen:
                 seen.add(key)
@@ -227,6 +247,26 @@ def _is_headline(line: str) -> bool:
         return False
     capitalised = sum(1 for w in words if w[0].isupper())
     return len(words) >= 3 and capitalised / len(words) >= 0.6
+
+
+def _of_name(match: re.Match[str], line: str) -> tuple[str, int] | None:
+    """The whole "X of Y" name when ``match`` ends with an organisation word, and where it ends
+    in ``line``; None when it does not."""
+    words = match.group(0).replace("\u00a0", " ").split(" ")
+    tail = _OF_TAIL.match(line, match.end())
+    if tail is None or _fold(words[-1]) not in _ORG_HEADS:
+        return None
+    if _OF_BEFORE.search(line, 0, match.start()):
+        return None  # "President of the Republic of Congo": one "of" at a time
+    while words and (_fold(words[0]) in _NOT_NAMES or _fold(words[0]) in _WEEKDAYS):
+        words = words[1:]
+    ending = tail.group(0).replace("\u00a0", " ").split(" ")[1:]  # "of", ["the"], the name
+    ending[-1] = _POSSESSIVE.sub("", ending[-1])
+    while len(ending) > 2 and _fold(ending[-1]) in _WEEKDAYS | _MONTHS:
+        ending = ending[:-1]
+    if not words or sum(1 for w in ending if w[:1].isupper()) > 2:
+        return None  # "of Statistics Sheng Laiyun": where the name after "of" ends is unclear
+    return " ".join(words + ending), tail.end()
 
 
 def _strip_name(run: str, *, after_of: bool) -> str:

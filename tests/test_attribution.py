@@ -175,6 +175,26 @@ def test_x_who_or_which_holds_the_view_of_its_relative_clause(
     assert holders_of(text, fragment) == [holder]
 
 
+@pytest.mark.parametrize(
+    ("sentence", "holder"),
+    [
+        (
+            "Four non-ruling parties who won seats in the National Assembly Sunday have protested "
+            "the election results.",
+            "non-ruling parties",
+        ),
+        (
+            "The farmers who sued Alder Valley Water District say the ruling is unfair.",
+            "farmers",
+        ),
+    ],
+)
+def test_the_subject_is_what_a_relative_clause_describes_not_a_name_inside_it(
+    sentence: str, holder: str
+) -> None:
+    assert holders_of(sentence, sentence[:30]) == [holder]
+
+
 def test_in_a_statement_x_said() -> None:
     text = (
         "The permit went to Clearspring Beverages. In a statement, Clearspring said it was "
@@ -574,6 +594,8 @@ def test_a_headline_or_subheading_is_not_attributed(heading: str) -> None:
         "The plan, backed by the unions, was approved.",
         "A state appeals court on Thursday blocked the permit.",
         "It is not clear whether the beverage association will challenge the tax.",
+        "Reparations will be announced alongside the verdict.",
+        "The Beverage Association was told the tax would pass.",
     ],
 )
 def test_negations_infinitives_passives_and_nouns_are_not_views(sentence: str) -> None:

@@ -137,6 +137,29 @@ def test_days_and_months_beside_a_name_are_not_part_of_it(sentence: str, names: 
     assert mentioned_names(sentence) == names
 
 
+@pytest.mark.parametrize(
+    ("sentence", "names"),
+    [
+        (
+            "The National Bureau of Statistics said growth slowed.",
+            ["National Bureau of Statistics"],
+        ),
+        ("Children in the Democratic Republic of Congo's east.", ["Democratic Republic of Congo"]),
+        ("The Bank of England met Monday.", ["Bank of England"]),  # one word before "of"
+        ("He met the Ministry of Defense Monday.", ["Ministry of Defense"]),
+        ("She joined the Union of Concerned Scientists.", ["Union of Concerned Scientists"]),
+        # Not an organisation before "of", or no telling where the name after it ends:
+        ("Secretary of State Colin Powell spoke.", ["Colin Powell"]),
+        (
+            "The National Bureau of Statistics Sheng Laiyun said.",
+            ["National Bureau", "Sheng Laiyun"],
+        ),
+    ],
+)
+def test_an_organisation_named_x_of_y_is_one_name(sentence: str, names: list[str]) -> None:
+    assert mentioned_names(sentence) == names
+
+
 def test_first_and_acting_are_titles_only_before_a_title() -> None:
     assert name_key("First Vice President Sindomwo") == "sindomwo"
     assert name_key("Acting President Ana Ruiz") == "ana ruiz"
