@@ -472,3 +472,26 @@ def test_an_alias_naming_another_person_with_views_is_dropped_and_that_person_ad
     assert "Tom Reyes" in by_name  # added as himself, with his own positions call
     holders = {p.actor: p.evidence[0].text for p in briefing.positions}
     assert "Reyes" not in holders["Ana Silva"] and "Reyes" in holders["Tom Reyes"]
+
+
+@pytest.mark.parametrize(
+    "article",
+    [
+        "The American Chamber of Commerce in China, known as AmCham China, released a survey.",
+        "The American Chamber of Commerce (AmCham China) released a survey.",
+    ],
+)
+def test_a_name_the_article_gives_an_actor_merges_the_two(article: str) -> None:
+    from summarize.passes.actors import stated_aliases
+    from summarize.schema import Actor
+
+    listed = [
+        Actor(name="American Chamber of Commerce", kind="organization"),
+        Actor(name="James Zimmerman", kind="person"),
+        Actor(name="AmCham China", kind="organization"),
+    ]
+    merged = stated_aliases(article, listed)
+    assert [a.name for a in merged] == ["American Chamber of Commerce", "James Zimmerman"]
+    assert merged[0].aliases == ["AmCham China"]
+    # No such wording: nothing merges, nothing changes.
+    assert stated_aliases("AmCham China and the American Chamber met.", listed) == listed

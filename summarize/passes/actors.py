@@ -8,6 +8,8 @@ duplicates ("Macron", "Emmanuel Macron") are merged here by name.
 
 from __future__ import annotations
 
+import re
+
 from pydantic import Field
 
 from summarize.merge import merge_actors
@@ -99,7 +101,36 @@ async def run(caller: Caller, context: PartContext) -> list[Actor]:
         names=names,
     )
     found = drop_other_people(context, await caller.ask(request, parse))
+    found = stated_aliases(context.analysis.article, found)
     return found + missing_people(context, found)
+
+
+_CAPS = r"[A-Z][\w'’&.-]*(?:\s+[A-Z][\w'’&.-]*)*"
+# ", known as AmCham China", " (AmCham China)": the article's own word for another name.
+_KNOWN_AS = (
+    rf"(?:\s+(?:in|of|for)\s+(?:the\s+)?{_CAPS})?"  # "... of Commerce in China, known as"
+    rf"(?:,?\s+(?:also\s+|better\s+|commonly\s+)?(?:known|referred\s+to)\s+as\s+"
+    rf"(?:the\s+)?({_CAPS})|\s+\((?:the\s+)?({_CAPS})\))"
+)
+
+
+def stated_aliases(article: str, actors: list[Actor]) -> list[Actor]:
+    """Names the article itself gives an actor ("The American Chamber of Commerce in China,
+    known as AmCham China", "the National Election Committee (NEC)") become its aliases, and
+    actors listed under each name are merged into one."""
+    out = []
+    for actor in actors:
+        found: list[str] = []
+        for name in (actor.name, *actor.aliases):
+            if len(name) < 3:
+                continue
+            for match in re.finditer(re.escape(name) + _KNOWN_AS, article):
+                alias = (match.group(1) or match.group(2)).strip()
+                if len(alias) > 1 and alias not in (actor.name, *actor.aliases, *found):
+                    found.append(alias)
+        aliases = [*actor.aliases, *found][:MAX_ALIASES]
+        out.append(actor.model_copy(update={"aliases": aliases}) if found else actor)
+    return merge_actors(out)
 
 
 def drop_other_people(context: PartContext, actors: list[Actor]) -> list[Actor]:
