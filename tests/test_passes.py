@@ -495,3 +495,6 @@ def test_a_name_the_article_gives_an_actor_merges_the_two(article: str) -> None:
     assert merged[0].aliases == ["AmCham China"]
     # No such wording: nothing merges, nothing changes.
     assert stated_aliases("AmCham China and the American Chamber met.", listed) == listed
+    # Brackets after a person's name hold a place or a party, not another name.
+    people = [Actor(name="Keir Starmer", kind="person"), Actor(name="UK", kind="country")]
+    assert stated_aliases("Keir Starmer (UK) spoke.", people) == people

@@ -116,11 +116,15 @@ _KNOWN_AS = (
 
 def stated_aliases(article: str, actors: list[Actor]) -> list[Actor]:
     """Names the article itself gives an actor ("The American Chamber of Commerce in China,
-    known as AmCham China", "the National Election Committee (NEC)") become its aliases, and
-    actors listed under each name are merged into one."""
+    known as AmCham China", "the National Election Committee (NEC)") become the aliases of an
+    organisation, group or country, and actors listed under each name are merged into one.
+    Not of a person: what follows a person's name in brackets is a party, a place or an age."""
     out = []
     for actor in actors:
         found: list[str] = []
+        if actor.kind == "person":  # "Mitch McConnell (R-Ky.)", "Keir Starmer (UK)": no alias
+            out.append(actor)
+            continue
         for name in (actor.name, *actor.aliases):
             if len(name) < 3:
                 continue
