@@ -439,28 +439,28 @@ class _SharedModel:
         # filled from that state counts, not one that holds the same tokens evaluated otherwise.
         self.holding: str | None = None
 
-    def prefix_state(self, messages: list[dict[str, Any]]) -> tuple[str, Any]:
+    def prefix_state(self, messages: list[dict[str, Any]]) -> tuple[str, Any, bool]:
         """The llama state just after ``messages``: evaluated from scratch once, then reused.
 
         The state is taken after a one-token completion of the prefix, so it holds the prefix's
         own tokens and the chat template's opening of the next message; a request that starts
         with the same messages reuses exactly those, and evaluates only the rest. (Call with
-        the lock held.) Returns the prefix's key and its state.
+        the lock held.) Returns the prefix's key, its state, and whether it was evaluated just
+        now (the llama then holds exactly that state).
         """
-        key = _prefix_key(messages)
+        key = hashlib.sha256(json.dumps(messages, sort_keys=True).encode("utf-8")).hexdigest()
         state = self.prefixes.get(key)
         if state is not None:
             self.prefixes.move_to_end(key)
-            return key, state
+            return key, state, False
         self.llama.reset()
         self.llama.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0)
         state = self.llama.save_state()
         self.prefixes[key] = state
-        self.reach.pop(key, None)
         # Each state holds the KV cache of an article and a copy of the logits: keep a few.
         while len(self.prefixes) > _PREFIX_STATES:
             self.reach.pop(self.prefixes.popitem(last=False)[0], None)
-        return key, state
+        return key, state, True
 
     def enter_prefix(self, messages: list[dict[str, Any]]) -> tuple[str, Any]:
         """Put the llama in the state just after ``messages`` (see ``prefix_state``); returns
@@ -473,8 +473,7 @@ class _SharedModel:
         ``load_state`` leaves there (the same cells, the same values, the same point where
         evaluation resumes), so the reply is the same, bit for bit.
         """
-        fresh = self.prefixes.get(_prefix_key(messages)) is None
-        key, state = self.prefix_state(messages)
+        key, state, fresh = self.prefix_state(messages)
         tokens = state.input_ids[: state.n_tokens]
         held, self.holding = self.holding, key
         if fresh:
@@ -497,10 +496,6 @@ class _SharedModel:
         """Remember how many of the prefix's tokens a request from it shared."""
         if key in self.prefixes and reused > 0:
             self.reach[key] = reused
-
-
-def _prefix_key(messages: list[dict[str, Any]]) -> str:
-    return hashlib.sha256(json.dumps(messages, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 _PREFIX_STATES = 2

@@ -36,13 +36,13 @@ _MAX_TOKENS = 700
 # Names of the checklist shown as examples of what a question may name.
 _EXAMPLE_NAMES = 4
 _MAX_VIEWS = 12
+# Fewer distinct, specific questions than this and the model is asked once more: an analyst
+# expects about four (the schema's own floor is MIN_QUESTIONS).
+ENOUGH_QUESTIONS = MIN_QUESTIONS + 1
 # Sentences that say what is still to come, expected or left unsaid: the evidence of an open
 # question, found before the model is asked ("Final results are expected Tuesday", "neither
 # side would say when talks might resume").
 _MAX_PENDING = 6
-# Fewer distinct, specific questions than this and the model is asked once more: an analyst
-# expects about four (the schema's own floor is MIN_QUESTIONS).
-ENOUGH_QUESTIONS = MIN_QUESTIONS + 1
 _PENDING = re.compile(
     r"\b(?:will|would|expected|expects?|plans?\s+to|planned|(?:is|are)\s+set\s+to|due|deadline"
     r"|next\s+(?:week|month|year)|could|may|might|whether|until|pending|yet\s+to|unclear"
