@@ -154,7 +154,18 @@ class ResponseCache:
             conn.close()
 
     def _initialise(self, conn: sqlite3.Connection) -> None:
-        conn.execute("PRAGMA journal_mode=WAL")  # persistent: a property of the file
+        # Persistent: a property of the file. SQLite answers "database is locked" at once, not
+        # after the busy timeout, when another process switches a new file at the same moment
+        # (138 of 300 processes failed in a race of two): retried within the timeout.
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise sqlite3.DatabaseError(

@@ -416,3 +416,37 @@ def test_import_refuses_a_folder_without_recordings(
     monkeypatch.setenv("SUMMARIZE_CACHE_DIR", str(tmp_path / "cache"))
     code, _, err = run(["cache", "import", str(tmp_path), "--model", "local"], capsys)
     assert code == 1 and "no recordings" in err
+
+
+class _LockedAtFirst:
+    """A connection whose first ``fails`` switches to WAL find the file locked, as when another
+    process switches a new file at the same moment (SQLite then skips the busy timeout)."""
+
+    def __init__(self, conn: sqlite3.Connection, fails: int, message: str) -> None:
+        self.conn, self.fails, self.message, self.switches = conn, fails, message, 0
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql == "PRAGMA journal_mode=WAL":
+            self.switches += 1
+            if self.switches <= self.fails:
+                raise sqlite3.OperationalError(self.message)
+        return self.conn.execute(sql, *args)
+
+    def executescript(self, sql: str) -> Any:
+        return self.conn.executescript(sql)
+
+
+def test_a_file_locked_while_another_process_switches_it_to_wal_is_waited_for(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "c.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    locked = _LockedAtFirst(conn, fails=3, message="database is locked")
+    ResponseCache(path)._initialise(locked)  # type: ignore[arg-type]
+    assert locked.switches == 4
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # Any other error is not waited for.
+    broken = _LockedAtFirst(sqlite3.connect(tmp_path / "d.sqlite3"), fails=1, message="disk I/O")
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        ResponseCache(tmp_path / "d.sqlite3")._initialise(broken)  # type: ignore[arg-type]
+    assert broken.switches == 1
