@@ -10,6 +10,8 @@
 * ``drop_bystanders``: actors that hold no position and are only where the story happens ("in
   Phnom Penh", "in Africa and Southeast Asia") or who report it (the model's role says
   "reporter": "VOA's Khmer service") are not actors.
+* ``add_acting_countries`` (``summarize.countries``): a country the story makes act ("The US
+  on Tuesday deported five men") is an actor even when it says nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import re
 
 from rapidfuzz import fuzz
 
+from summarize.countries import add_acting_countries
 from summarize.grounding import ArticleIndex, ground_quote
 from summarize.prompts import EXAMPLES
 from summarize.schema import Actor, Briefing, Position, Quote
@@ -191,4 +194,5 @@ def finish(briefing: Briefing, article: str) -> Briefing:
     briefing = ground(briefing, article)
     briefing = drop_prompt_echoes(briefing, article)
     briefing = one_view_per_quote(briefing)
-    return drop_bystanders(briefing, article)
+    briefing = drop_bystanders(briefing, article)
+    return add_acting_countries(briefing, article)

@@ -1,0 +1,84 @@
+"""Countries that act in a story become actors; places, possessors, objects and modifiers do not."""
+
+from __future__ import annotations
+
+import pytest
+
+from summarize.countries import acting_countries, add_acting_countries, country_names
+from summarize.schema import Actor, Briefing
+
+
+def names(article: str, known: list[Actor] | None = None) -> list[str]:
+    return [a.name for a in acting_countries(article, known or [])]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # A verb after the name, maybe after a time or an aside (VOA stories of the dev set).
+        ("The US on Tuesday deported five men to Cambodia.", ["United States"]),
+        ("China earlier this year unveiled stimulus measures.", ["China"]),
+        ("Poland, on the other hand, immediately announced it would not.", ["Poland"]),
+        ("Talks broke down because Thailand continues to adhere to a map.", ["Thailand"]),
+        ("He told students that the US remains neutral in the dispute.", ["United States"]),
+        ("“Cambodia has until now not received an answer,” he said.", ["Cambodia"]),
+        ("Since 2001, when Cambodia signed an agreement, 200 were sent.", ["Cambodia"]),
+        ("Romania offered to become a transit point.", ["Romania"]),
+        # Not the subject of a verb.
+        ("The quarterly report by China's chief environmental regulator is out.", []),
+        ("The UN-backed tribunal in Cambodia has warned defense lawyers.", []),
+        ("Trump wants to put pressure on Russia.", []),
+        ("US troops remain in the area.", []),
+        ("China Daily reported the figures.", []),
+        ("New Mexico has passed a law.", []),
+        ("Civil servants earn a maximum US$200 a month.", []),
+        ("Evariste Ndayishimiye has won Burundi's presidential election.", []),
+    ],
+)
+def test_a_country_is_an_actor_when_it_is_the_subject_of_a_verb(
+    sentence: str, expected: list[str]
+) -> None:
+    assert names(sentence) == expected
+
+
+def test_countries_come_in_the_order_of_their_first_mention_with_the_names_used() -> None:
+    article = (
+        "A U.S. official spoke in Phnom Penh. Cambodia has asked for talks. "
+        "The United States has said it stays neutral."
+    )
+    found = acting_countries(article)
+    assert [(a.name, a.kind) for a in found] == [
+        ("United States", "country"),
+        ("Cambodia", "country"),
+    ]
+    assert found[0].aliases == ["U.S."]  # the names the article uses, not every known one
+
+
+def test_a_country_an_actor_already_stands_for_or_a_person_is_named_like_is_not_added() -> None:
+    article = "The US has expelled 200 people. Jordan has said he will stay. Jordan has agreed."
+    known = [
+        Actor(name="Washington", kind="country", aliases=["US"]),
+        Actor(name="Michael Jordan", kind="person"),
+    ]
+    assert names(article, known) == []
+    assert names(article) == ["United States", "Jordan"]
+
+
+def test_the_finish_step_appends_the_countries_after_the_models_actors() -> None:
+    briefing = Briefing(
+        title="t",
+        summary="s",
+        actors=[Actor(name="Hor Namhong", kind="person")],
+    )
+    out = add_acting_countries(briefing, "Cambodia has until now not received an answer.")
+    assert [a.name for a in out.actors] == ["Hor Namhong", "Cambodia"]
+    unchanged = add_acting_countries(briefing, "He spoke in Cambodia on Tuesday.")
+    assert unchanged is briefing
+
+
+def test_country_names_are_the_ones_news_uses() -> None:
+    countries = country_names()
+    assert countries["RU"][0] == "Russia" and countries["VN"][0] == "Vietnam"
+    assert countries["US"][:2] == ("United States", "US")
+    assert "EU" not in countries and "UN" not in countries
+    assert countries["MM"] == ("Myanmar", "Burma")
