@@ -10,8 +10,9 @@
 * ``drop_bystanders``: actors that hold no position and are only where the story happens ("in
   Phnom Penh", "in Africa and Southeast Asia") or who report it (the model's role says
   "reporter": "VOA's Khmer service") are not actors.
-* ``add_acting_countries`` (``summarize.countries``): a country the story makes act ("The US
-  on Tuesday deported five men") is an actor even when it says nothing.
+* ``add_acting_actors`` (``summarize.acting``): a country or organisation the story makes act
+  ("The US on Tuesday deported five men", "CNL immediately cried foul") is an actor even when
+  it says nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import re
 
 from rapidfuzz import fuzz
 
-from summarize.countries import add_acting_countries
+from summarize.acting import add_acting_actors
 from summarize.grounding import ArticleIndex, ground_quote
 from summarize.prompts import EXAMPLES
 from summarize.schema import Actor, Briefing, Position, Quote
@@ -195,4 +196,4 @@ def finish(briefing: Briefing, article: str) -> Briefing:
     briefing = drop_prompt_echoes(briefing, article)
     briefing = one_view_per_quote(briefing)
     briefing = drop_bystanders(briefing, article)
-    return add_acting_countries(briefing, article)
+    return add_acting_actors(briefing, article)

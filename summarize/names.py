@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-__all__ = ["mentioned_names", "name_key", "name_keys", "names_match", "surname"]
+__all__ = ["ORG_HEADS", "mentioned_names", "name_key", "name_keys", "names_match", "surname"]
 
 # Words that are titles on their own when a name follows: "President Macron", "Dr. Osei".
 _TITLES = frozenset(
@@ -150,7 +150,7 @@ _NAME_RUN = re.compile(rf"{_CAP_WORD}(?:[ \u00a0](?:{_PARTICLES}[ \u00a0])*{_CAP
 # "National Bureau of Statistics", "Democratic Republic of Congo", "Bank of England": an
 # organisation word before "of" and a capitalised name after it make one name.
 _OF_TAIL = re.compile(rf"[ \u00a0]of[ \u00a0](?:the[ \u00a0])?{_CAP_WORD}(?:[ \u00a0]{_CAP_WORD})*")
-_ORG_HEADS = frozenset(
+ORG_HEADS = frozenset(
     {
         "academy", "agency", "alliance", "assembly", "association", "authority", "bank",
         "board", "bureau", "centre", "center", "chamber", "church", "coalition", "college",
@@ -254,7 +254,7 @@ def _of_name(match: re.Match[str], line: str) -> tuple[str, int] | None:
     in ``line``; None when it does not."""
     words = match.group(0).replace("\u00a0", " ").split(" ")
     tail = _OF_TAIL.match(line, match.end())
-    if tail is None or _fold(words[-1]) not in _ORG_HEADS:
+    if tail is None or _fold(words[-1]) not in ORG_HEADS:
         return None
     if _OF_BEFORE.search(line, 0, match.start()):
         return None  # "President of the Republic of Congo": one "of" at a time

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from summarize.countries import acting_countries, add_acting_countries, country_names
+from summarize.acting import (
+    acting_countries,
+    acting_organisations,
+    add_acting_actors,
+    country_names,
+)
 from summarize.schema import Actor, Briefing
 
 
@@ -70,9 +75,9 @@ def test_the_finish_step_appends_the_countries_after_the_models_actors() -> None
         summary="s",
         actors=[Actor(name="Hor Namhong", kind="person")],
     )
-    out = add_acting_countries(briefing, "Cambodia has until now not received an answer.")
+    out = add_acting_actors(briefing, "Cambodia has until now not received an answer.")
     assert [a.name for a in out.actors] == ["Hor Namhong", "Cambodia"]
-    unchanged = add_acting_countries(briefing, "He spoke in Cambodia on Tuesday.")
+    unchanged = add_acting_actors(briefing, "He spoke in Cambodia on Tuesday.")
     assert unchanged is briefing
 
 
@@ -82,3 +87,54 @@ def test_country_names_are_the_ones_news_uses() -> None:
     assert countries["US"][:2] == ("United States", "US")
     assert "EU" not in countries and "UN" not in countries
     assert countries["MM"] == ("Myanmar", "Burma")
+
+
+@pytest.mark.parametrize(
+    ("article", "expected"),
+    [
+        # An acronym the article gives a body, acting (the Burundi story of the dev set).
+        (
+            "Agathon Rwasa of the opposition CNL party won 24%. CNL immediately cried foul.",
+            ["CNL"],
+        ),
+        (
+            "The Public Utilities Commission will hold hearings next month.",
+            ["Public Utilities Commission"],
+        ),
+        # Not a body's acronym, or never the subject of a verb.
+        ("GDP grew 7% in the second quarter. GDP has slowed since.", []),
+        ("Residents wrote to the Public Utilities Commission on Monday.", []),
+        ("Rwasa of the opposition CNL party took 27 seats.", []),
+    ],
+)
+def test_an_organisation_is_an_actor_when_it_is_the_subject_of_a_verb(
+    article: str, expected: list[str]
+) -> None:
+    assert [a.name for a in acting_organisations(article)] == expected
+    assert {a.kind for a in acting_organisations(article)} <= {"organization"}
+
+
+def test_an_organisation_known_by_its_name_or_initials_is_not_added_again() -> None:
+    article = (
+        "The National Election Committee (NEC) rejected the complaint. NEC has said the "
+        "vote was fair. The Public Utilities Commission will hold hearings."
+    )
+    known = [Actor(name="National Election Committee", kind="organization")]
+    assert [a.name for a in acting_organisations(article, known)] == ["Public Utilities Commission"]
+    # Without it, both bodies act, and the acronym is the committee's alias.
+    found = acting_organisations(article)
+    assert [(a.name, a.aliases) for a in found] == [
+        ("National Election Committee", ["NEC"]),
+        ("Public Utilities Commission", []),
+    ]
+
+
+def test_the_finish_step_adds_countries_before_organisations() -> None:
+    briefing = Briefing(title="t", summary="s", actors=[Actor(name="Linda Park", kind="person")])
+    article = "The Public Utilities Commission will hold hearings. Cambodia has objected."
+    out = add_acting_actors(briefing, article)
+    assert [(a.name, a.kind) for a in out.actors] == [
+        ("Linda Park", "person"),
+        ("Cambodia", "country"),
+        ("Public Utilities Commission", "organization"),
+    ]

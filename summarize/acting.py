@@ -1,14 +1,18 @@
-"""Countries that act in a story: silent actors that attribution cannot find.
+"""Countries and organisations that act in a story: silent actors attribution cannot find.
 
-A country often holds no quote and is still one of the story's actors: "The US on Tuesday
-deported five men", "Cambodia has until now not received an answer", "China earlier this
-year unveiled stimulus measures". Small models list the people who speak and leave such
-countries out. A country is an actor here when the article makes it the subject of a verb at
-least once; a country only ever named as a place ("in Cambodia"), a possessor ("Burundi's
-presidential election"), an object ("pressure on Russia") or a modifier ("US troops") is not.
+A country or a body often holds no quote and is still one of the story's actors: "The US on
+Tuesday deported five men", "China earlier this year unveiled stimulus measures", "CNL
+immediately cried foul", "The Public Utilities Commission will hold hearings". Small models
+list the people who speak and leave these out. Such a name is an actor here when the article
+makes it the subject of a verb at least once; a name only ever used as a place ("in
+Cambodia"), a possessor ("Burundi's presidential election"), an object ("pressure on Russia")
+or a modifier ("US troops") is not.
 
-Country names come from CLDR (``babel``, the English territory names news writers use:
-"Russia", "Vietnam", "South Korea"), with the short forms news also uses ("US", "Britain").
+* Countries: CLDR's English names (``babel``: the names news writers use, "Russia",
+  "Vietnam", "South Korea"), with the short forms news also uses ("US", "Britain").
+* Organisations: a capitalised name of several words ending in an organisation's head word
+  ("... Commission", "... Party"), or an acronym the article gives a body ("the opposition CNL
+  party", "the election commission (CENI)").
 """
 
 from __future__ import annotations
@@ -19,10 +23,10 @@ from functools import cache
 
 from babel import Locale
 
-from summarize.names import name_keys
+from summarize.names import ORG_HEADS, mentioned_names, name_keys
 from summarize.schema import Actor, Briefing
 
-__all__ = ["acting_countries", "add_acting_countries", "country_names"]
+__all__ = ["acting_countries", "acting_organisations", "add_acting_actors", "country_names"]
 
 # CLDR two-letter codes that are not countries.
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
@@ -80,9 +84,11 @@ _PLURAL_NOUNS = (
     "refugees|migrants|fans|teams|players|women|men|children|families|groups|parties|elections|"
     "news|media|politics|economics|affairs|operations|efforts|plans|policies|laws|rules|years"
 )
-# After the name: maybe an aside (", on the other hand,") or a time ("on Tuesday", "earlier
-# this year") and an adverb, then a finite verb: an auxiliary, a past tense or a verb in -s.
+# After the name: maybe another name in brackets ("the National Election Committee (NEC)"), an
+# aside (", on the other hand,") or a time ("on Tuesday", "earlier this year") and an adverb,
+# then a finite verb: an auxiliary, a past tense or a verb in -s.
 _ACTS = re.compile(
+    r"(?:\s*\([^()\n]{1,40}\))?"
     r"(?:\s*,[^,.;:\n]{1,40},)?"
     r"(?:\s+(?:on|in|at|during|by|earlier|later|last|this|next)(?:\s+[\w-]+){1,3}?)?"
     r"(?:\s+(?:also|already|still|now|then|recently|again|finally|previously|once|reportedly|"
@@ -92,7 +98,7 @@ _ACTS = re.compile(
 
 
 @cache
-def _mentions() -> tuple[re.Pattern[str], dict[str, str]]:
+def _country_mentions() -> tuple[re.Pattern[str], dict[str, str]]:
     """One pattern for every country name (longest first: "South Korea" before "Korea"), and
     the code of each name."""
     code_of = {form: code for code, forms in country_names().items() for form in forms}
@@ -114,7 +120,7 @@ def acting_countries(article: str, known: Iterable[Actor] = ()) -> list[Actor]:
     """The countries ``article`` makes the subject of a verb, in the order of their first
     mention, except those a ``known`` actor already stands for or is named like."""
     keys = set().union(*(name_keys(a.name, a.aliases, person=a.kind == "person") for a in known))
-    pattern, code_of = _mentions()
+    pattern, code_of = _country_mentions()
     seen: dict[str, list[str]] = {}  # code -> the names the article uses, in order
     acting: set[str] = set()
     for match in pattern.finditer(article):
@@ -133,11 +139,67 @@ def acting_countries(article: str, known: Iterable[Actor] = ()) -> list[Actor]:
     return found
 
 
-def add_acting_countries(briefing: Briefing, article: str) -> Briefing:
-    """The countries that act in the story and that the briefing leaves out, added as actors.
-    Not a country that one of its actors already stands for (by name or alias), nor one
-    named like a person in the briefing ("Jordan", "Chad")."""
+# An acronym is a body's when the article says so: "the opposition CNL party", "the
+# independent election commission (CENI)".
+_BODY = (
+    r"(?:party|committee|commission|council|union|movement|front|alliance|coalition|group|"
+    r"agency|court|tribunal|organi[sz]ation|company|bank|ministry|militia|rebels)"
+)
+_ACRONYM = re.compile(r"(?<![\w'’.-])[A-Z]{2,6}(?![\w'’-])")
+# Heads of names that are countries, handled above ("United Kingdom", "Republic of Congo").
+_COUNTRY_HEADS = {"kingdom", "republic"}
+
+
+def _initials(name: str) -> str:
+    return "".join(w[0] for w in name.split() if w[:1].isupper())
+
+
+def acting_organisations(article: str, known: Iterable[Actor] = ()) -> list[Actor]:
+    """The organisations ``article`` makes the subject of a verb, in the order of their first
+    mention, except those a ``known`` actor already stands for (by a name, an alias or its
+    initials: "NEC" of "National Election Committee")."""
+    known = list(known)
+    keys = set().union(*(name_keys(a.name, a.aliases, person=a.kind == "person") for a in known))
+    initials = {_initials(a.name) for a in known if len(a.name.split()) > 1}
+    candidates = [
+        name
+        for name in mentioned_names(article, limit=10_000)
+        if len(name.split()) > 1
+        and name.split()[-1].casefold() in ORG_HEADS - _COUNTRY_HEADS
+        and not country_of(name)
+    ]
+    for acronym in dict.fromkeys(m.group() for m in _ACRONYM.finditer(article)):
+        body = rf"\b{acronym}\s+{_BODY}\b|\b{_BODY}\s*\({acronym}\)"
+        if acronym not in initials and re.search(body, article, re.IGNORECASE):
+            candidates.append(acronym)
+    found: list[tuple[int, Actor]] = []
+    for name in candidates:
+        if name_keys(name, person=False) & keys:
+            continue
+        mentions = list(re.finditer(rf"(?<![\w'’.-]){re.escape(name)}(?![\w'’-])", article))
+        if not any(_acts(article, m) for m in mentions):
+            continue
+        # An acronym of a body found here is its alias: "NEC" of "National Election Committee".
+        owner = next((a for _, a in found if _initials(a.name) == name), None)
+        if owner is not None:
+            owner.aliases.append(name)
+        else:
+            found.append((mentions[0].start(), Actor(name=name, kind="organization")))
+        keys |= name_keys(name, person=False)
+    return [actor for _, actor in sorted(found, key=lambda pair: pair[0])]
+
+
+def country_of(name: str) -> str | None:
+    """The code of the country ``name`` is one of the names of, if any."""
+    return _country_mentions()[1].get(name)
+
+
+def add_acting_actors(briefing: Briefing, article: str) -> Briefing:
+    """The countries, then the organisations, that act in the story and that the briefing
+    leaves out, added as actors. Not one that an actor of the briefing already stands for (by
+    name or alias), nor a country named like a person of the briefing ("Jordan", "Chad")."""
     added = acting_countries(article, briefing.actors)
+    added += acting_organisations(article, [*briefing.actors, *added])
     if not added:
         return briefing
     return briefing.model_copy(update={"actors": [*briefing.actors, *added]})
