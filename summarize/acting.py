@@ -18,7 +18,7 @@ or a modifier ("US troops") is not.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache
 
 from babel import Locale
@@ -26,7 +26,13 @@ from babel import Locale
 from summarize.names import ORG_HEADS, mentioned_names, name_keys
 from summarize.schema import Actor, Briefing
 
-__all__ = ["acting_countries", "acting_organisations", "add_acting_actors", "country_names"]
+__all__ = [
+    "acting_countries",
+    "acting_organisations",
+    "acts",
+    "add_acting_actors",
+    "country_names",
+]
 
 # CLDR two-letter codes that are not countries.
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
@@ -116,6 +122,16 @@ def _acts(article: str, match: re.Match[str]) -> bool:
     return _ACTS.match(article, match.end()) is not None
 
 
+def _mentions_of(name: str, article: str) -> Iterator[re.Match[str]]:
+    return re.finditer(rf"(?<![\w'’.-]){re.escape(name)}(?![\w'’-])", article)
+
+
+def acts(actor: Actor, article: str) -> bool:
+    """Whether ``article`` makes ``actor`` (by its name or an alias) the subject of a verb."""
+    names = [n for n in (actor.name, *actor.aliases) if n.strip()]
+    return any(_acts(article, m) for name in names for m in _mentions_of(name, article))
+
+
 def acting_countries(article: str, known: Iterable[Actor] = ()) -> list[Actor]:
     """The countries ``article`` makes the subject of a verb, in the order of their first
     mention, except those a ``known`` actor already stands for or is named like."""
@@ -176,7 +192,7 @@ def acting_organisations(article: str, known: Iterable[Actor] = ()) -> list[Acto
     for name in candidates:
         if name_keys(name, person=False) & keys:
             continue
-        mentions = list(re.finditer(rf"(?<![\w'’.-]){re.escape(name)}(?![\w'’-])", article))
+        mentions = list(_mentions_of(name, article))
         if not any(_acts(article, m) for m in mentions):
             continue
         # An acronym of a body found here is its alias: "NEC" of "National Election Committee".

@@ -9,7 +9,9 @@
   one closest to them: one sentence cannot show them all.
 * ``drop_bystanders``: actors that hold no position and are only where the story happens ("in
   Phnom Penh", "in Africa and Southeast Asia") or who report it (the model's role says
-  "reporter": "VOA's Khmer service") are not actors.
+  "reporter": "VOA's Khmer service") are not actors; nor is a country or an actor of kind
+  "other" that holds no position and never acts (never the subject of a verb): "South Korea"
+  in "solid alliances in Asia, with Japan and South Korea", "Gross Domestic Product".
 * ``add_acting_actors`` (``summarize.acting``): a country or organisation the story makes act
   ("The US on Tuesday deported five men", "CNL immediately cried foul") is an actor even when
   it says nothing.
@@ -22,7 +24,7 @@ import re
 
 from rapidfuzz import fuzz
 
-from summarize.acting import add_acting_actors
+from summarize.acting import acts, add_acting_actors
 from summarize.grounding import ArticleIndex, ground_quote
 from summarize.prompts import EXAMPLES
 from summarize.schema import Actor, Briefing, Position, Quote
@@ -178,12 +180,21 @@ def is_place(actor: Actor, article: str) -> bool:
     return bool(starts) and all(_AT_A_PLACE.search(article[max(0, i - 80) : i]) for i in starts)
 
 
+# Kinds of actor that are only a setting when they neither speak nor act.
+_SETTING_KINDS = {"country", "other"}
+
+
 def drop_bystanders(briefing: Briefing, article: str) -> Briefing:
-    """Actors that hold no position and are only places or reporters of the story, dropped."""
+    """Actors that hold no position and are only places or reporters of the story, or
+    countries and things that never act in it, dropped."""
     held = {p.actor for p in briefing.positions}
     actors = []
     for actor in briefing.actors:
-        if actor.name not in held and (_REPORTS.search(actor.role) or is_place(actor, article)):
+        if actor.name not in held and (
+            _REPORTS.search(actor.role)
+            or is_place(actor, article)
+            or (actor.kind in _SETTING_KINDS and not acts(actor, article))
+        ):
             log.info("dropped %s: a place or a reporter of the story, not an actor", actor.name)
             continue
         actors.append(actor)

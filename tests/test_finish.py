@@ -62,3 +62,24 @@ def test_finish_drops_bystanders_after_the_positions_are_checked() -> None:
     done = finish(briefing(actors, ("Cambodia",)), ARTICLE)
     assert [a.name for a in done.actors] == ["Cambodia"]
     assert done.positions[0].evidence[0].verified
+
+
+def test_countries_and_things_that_never_act_nor_speak_are_dropped() -> None:
+    article = (
+        "We have solid alliances in Asia, with Japan and South Korea. Thailand says the talks "
+        "failed. GDP (Gross Domestic Product) grew 7%. Hem Heng said he was pleased."
+    )
+    actors = [
+        Actor(name="Hem Heng", kind="person"),
+        Actor(name="South Korea", kind="country"),  # only in a list after "with"
+        Actor(name="Thailand", kind="country"),  # "Thailand says": it acts
+        Actor(name="Gross Domestic Product", kind="country"),
+        Actor(name="Millennium Challenge Account", kind="other"),  # not even in the article
+        Actor(name="Japan", kind="country"),
+    ]
+    kept = drop_bystanders(briefing(actors, ("Japan",)), article)
+    # Japan holds a position: a position says it speaks, whatever the sentences around it.
+    assert [a.name for a in kept.actors] == ["Hem Heng", "Thailand", "Japan"]
+    # An organisation or a group that never acts is not a setting: it stays.
+    others = [Actor(name="Harlow Tenants", kind="group"), Actor(name="NBS", kind="organization")]
+    assert drop_bystanders(briefing(others), article).actors == others
