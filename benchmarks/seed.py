@@ -5,9 +5,11 @@ local model by default), and print what each cost and the ratio passes/single.
 
 The model is loaded (one four-token call) before the clock starts. Per strategy: wall time,
 model calls, prompt tokens prefilled (evaluated) and reused from the shared prefix, completion
-tokens, and what the briefing holds. Figures are measured in this run, on this machine: compare
-the ratios, not the seconds, across machines. Run it alone on the machine (another model job
-halves its speed).
+tokens, and what the briefing holds. On the embedded model, where that time goes too: the
+shared prefixes evaluated (the article, once per part), each request's own prompt evaluated
+(up to its first token), and decoding (after it). Figures are measured in this run, on this
+machine: compare the ratios, not the seconds, across machines. Run it alone on the machine
+(another model job halves its speed).
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from __future__ import annotations
 import argparse
 import resource
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from summarize import Briefing, brief, load_settings
 from summarize.models import CompletionRequest
@@ -36,6 +41,62 @@ def describe(name: str, briefing: Briefing, wall: float) -> str:
         f"{len(holders)}, questions {len(briefing.open_questions)} | quotes verified "
         f"{sum(q.verified for q in quotes)}/{len(quotes)}"
     )
+
+
+@dataclass
+class Clock:
+    """Seconds the embedded model spent, by kind of work (``summarize.local`` timed from here)."""
+
+    prefix: float = 0.0  # shared prefixes evaluated
+    prompt: float = 0.0  # requests' own prompts evaluated, up to the first streamed token
+    decode: float = 0.0  # the rest of the generation
+
+    def line(self, completion_tokens: int) -> str:
+        per_token = 1000 * self.decode / max(1, completion_tokens)
+        return (
+            f"         where: shared prefixes {self.prefix:5.1f}s | own prompts "
+            f"{self.prompt:5.1f}s | decoding {self.decode:5.1f}s ({per_token:.0f} ms a token)"
+        )
+
+
+def timed_local_model(clock: Clock) -> None:
+    """Time the embedded model's work by kind (a no-op when llama-cpp-python is missing)."""
+    try:
+        from summarize import local
+    except ImportError:
+        return
+    complete: Callable[..., dict[str, Any]] = local._complete
+    prefix_state = local._SharedModel.prefix_state
+
+    def timed_prefix_state(self: Any, messages: Any) -> Any:
+        started = time.monotonic()
+        result = prefix_state(self, messages)
+        if result[2]:  # evaluated just now
+            clock.prefix += time.monotonic() - started
+        return result
+
+    def timed_complete(llama: Any, kwargs: dict[str, Any], cancel: Any) -> dict[str, Any]:
+        create = llama.create_chat_completion
+        started = time.monotonic()
+        first: list[float] = []
+
+        def stream(**options: Any) -> Iterator[Any]:
+            for chunk in create(**options):
+                if not first:
+                    first.append(time.monotonic())
+                yield chunk
+
+        llama.create_chat_completion = stream
+        try:
+            return complete(llama, kwargs, cancel)
+        finally:
+            del llama.create_chat_completion
+            ended = time.monotonic()
+            clock.prompt += (first[0] if first else ended) - started
+            clock.decode += ended - (first[0] if first else ended)
+
+    local._complete = timed_complete
+    local._SharedModel.prefix_state = timed_prefix_state  # type: ignore[method-assign]
 
 
 def main() -> None:
@@ -59,13 +120,24 @@ def main() -> None:
         )
     )
     walls: dict[str, float] = {}
+    clocks: dict[str, Clock] = {}
+    clock = Clock()
+    timed_local_model(clock)
     for strategy in args.strategies.split(","):
+        clock.prefix = clock.prompt = clock.decode = 0.0
         started = time.monotonic()
         briefing = brief(text, model=pipeline.model, config=settings, strategy=strategy)  # type: ignore[arg-type]
         walls[strategy] = time.monotonic() - started
+        clocks[strategy] = Clock(clock.prefix, clock.prompt, clock.decode)
         print(describe(strategy, briefing, walls[strategy]), flush=True)
+        if clock.prompt or clock.decode:
+            print(clocks[strategy].line(briefing.usage.completion_tokens), flush=True)
     if {"passes", "single"} <= set(walls):
         print(f"wall time passes/single: {walls['passes'] / walls['single']:.2f}x")
+        if clocks["passes"].decode:
+            # What no cheaper prompt can remove: writing the passes' answers.
+            floor = clocks["passes"].decode / walls["single"]
+            print(f"decoding of passes alone / single's wall: {floor:.2f}x")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak_mb:,.0f} MB")
 
