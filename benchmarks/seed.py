@@ -48,14 +48,16 @@ class Clock:
     """Seconds the embedded model spent, by kind of work (``summarize.local`` timed from here)."""
 
     prefix: float = 0.0  # shared prefixes evaluated
+    prefix_tokens: int = 0  # their tokens (not in the usage's prompt tokens prefilled)
     prompt: float = 0.0  # requests' own prompts evaluated, up to the first streamed token
     decode: float = 0.0  # the rest of the generation
 
     def line(self, completion_tokens: int) -> str:
         per_token = 1000 * self.decode / max(1, completion_tokens)
         return (
-            f"         where: shared prefixes {self.prefix:5.1f}s | own prompts "
-            f"{self.prompt:5.1f}s | decoding {self.decode:5.1f}s ({per_token:.0f} ms a token)"
+            f"         where: shared prefixes {self.prefix:5.1f}s ({self.prefix_tokens} tokens) | "
+            f"own prompts {self.prompt:5.1f}s | decoding {self.decode:5.1f}s "
+            f"({per_token:.0f} ms a token)"
         )
 
 
@@ -73,6 +75,7 @@ def timed_local_model(clock: Clock) -> None:
         result = prefix_state(self, messages)
         if result[2]:  # evaluated just now
             clock.prefix += time.monotonic() - started
+            clock.prefix_tokens += int(result[1].n_tokens)
         return result
 
     def timed_complete(llama: Any, kwargs: dict[str, Any], cancel: Any) -> dict[str, Any]:
@@ -125,10 +128,11 @@ def main() -> None:
     timed_local_model(clock)
     for strategy in args.strategies.split(","):
         clock.prefix = clock.prompt = clock.decode = 0.0
+        clock.prefix_tokens = 0
         started = time.monotonic()
         briefing = brief(text, model=pipeline.model, config=settings, strategy=strategy)  # type: ignore[arg-type]
         walls[strategy] = time.monotonic() - started
-        clocks[strategy] = Clock(clock.prefix, clock.prompt, clock.decode)
+        clocks[strategy] = Clock(clock.prefix, clock.prefix_tokens, clock.prompt, clock.decode)
         print(describe(strategy, briefing, walls[strategy]), flush=True)
         if clock.prompt or clock.decode:
             print(clocks[strategy].line(briefing.usage.completion_tokens), flush=True)
