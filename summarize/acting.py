@@ -132,10 +132,35 @@ def acts(actor: Actor, article: str) -> bool:
     return any(_acts(article, m) for name in names for m in _mentions_of(name, article))
 
 
+# A body of the government named after its country speaks for the country: "US State
+# Department", "China's Foreign Ministry", "U.S. Embassy". Not an army or a parliament: "a map
+# drawn up with the US Army in the 1960s" does not make the Army the country of the story.
+_STATE_BODY = re.compile(
+    r"\s+(?:[A-Z][\w'’.-]*\s+)*(?:Department|Ministry|Government|government|"
+    r"Administration|Embassy|Cabinet|Foreign\s+Office)"
+)
+
+
+def _state_bodies(known: Iterable[Actor]) -> set[str]:
+    """The countries (codes) that a ``known`` actor stands for as one of their state bodies, by
+    its name (not an alias: small models give "Senior diplomat" the alias "US government")."""
+    pattern, code_of = _country_mentions()
+    codes = set()
+    for actor in known:
+        name = re.sub(r"['’]s\b", "", actor.name)  # "Cambodia's Foreign Ministry"
+        match = pattern.match(name)
+        if actor.kind != "person" and match and _STATE_BODY.fullmatch(name, match.end()):
+            codes.add(code_of[match.group()])
+    return codes
+
+
 def acting_countries(article: str, known: Iterable[Actor] = ()) -> list[Actor]:
     """The countries ``article`` makes the subject of a verb, in the order of their first
-    mention, except those a ``known`` actor already stands for or is named like."""
+    mention, except those a ``known`` actor already stands for (by a name, an alias or as a
+    body of its state: "US State Department") or is named like."""
+    known = list(known)
     keys = set().union(*(name_keys(a.name, a.aliases, person=a.kind == "person") for a in known))
+    represented = _state_bodies(known)
     pattern, code_of = _country_mentions()
     seen: dict[str, list[str]] = {}  # code -> the names the article uses, in order
     acting: set[str] = set()
@@ -149,7 +174,9 @@ def acting_countries(article: str, known: Iterable[Actor] = ()) -> list[Actor]:
     found = []
     for code, present in seen.items():  # dicts keep the order of first mention
         name = country_names()[code][0]
-        if code not in acting or any(name_keys(f, person=False) & keys for f in (name, *present)):
+        if code not in acting or code in represented:
+            continue
+        if any(name_keys(f, person=False) & keys for f in (name, *present)):
             continue
         found.append(Actor(name=name, kind="country", aliases=[f for f in present if f != name]))
     return found

@@ -138,3 +138,16 @@ def test_the_finish_step_adds_countries_before_organisations() -> None:
         ("Cambodia", "country"),
         ("Public Utilities Commission", "organization"),
     ]
+
+
+def test_a_country_whose_government_body_is_an_actor_is_not_added_again() -> None:
+    article = "He told students that the US remains neutral. Cambodia has objected."
+    department = Actor(name="US State Department", kind="organization")
+    assert names(article, [department]) == ["Cambodia"]
+    ministry = Actor(name="Cambodia's Foreign Ministry", kind="organization")
+    assert names(article, [ministry]) == ["United States"]
+    # Not an army ("a map drawn up with the US Army"), nor a body named only in an alias (a
+    # small model gave "Senior diplomat" the alias "US government").
+    army = Actor(name="US Army", kind="organization")
+    diplomat = Actor(name="Senior diplomat", kind="organization", aliases=["US government"])
+    assert names(article, [army, diplomat]) == ["United States", "Cambodia"]
