@@ -112,11 +112,31 @@ def _country_mentions() -> tuple[re.Pattern[str], dict[str, str]]:
     return re.compile(rf"(?<![\w'’.-])(?:{alternatives})(?![\w'’-]|\.\w)"), code_of
 
 
+# The last names of a list ending in "and"/"or" ("Italy, the United Kingdom, Latvia and"), and
+# what comes before the list.
+_LIST_BEFORE = re.compile(
+    r"(?:^|(\w+),?\s+)(?:(?:the\s+)?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*,?\s+)+"
+    r"(?:and|or)\s+(?:the\s+)?$"
+)
+_PREPOSITIONS = {
+    "between", "with", "in", "on", "of", "to", "from", "against", "by", "for", "at", "into",
+    "among", "about", "over", "toward", "towards", "including", "like", "than",
+}  # fmt: skip
+
+
+def _listed_before(article: str, match: re.Match[str]) -> re.Match[str] | None:
+    """The list that the name ``match`` found ends, if any ("Italy, Latvia and" before it)."""
+    return _LIST_BEFORE.search(article[max(0, match.start() - 120) : match.start()])
+
+
 def _acts(article: str, match: re.Match[str]) -> bool:
     """Whether the name ``match`` found is the subject of a verb."""
     before = article[max(0, match.start() - 40) : match.start()]
     if not _CLAUSE_START.search(before):
         return False  # after a preposition, a number or a first name: "in Cambodia"
+    listed = _listed_before(article, match)
+    if listed and (listed.group(1) or "").casefold() in _PREPOSITIONS:
+        return False  # the last of a list after a preposition: "the war between Russia and"
     if re.match(r"\s+[A-Z]", article[match.end() :]):
         return False  # the start of a longer name: "China Daily", "US Army"
     return _ACTS.match(article, match.end()) is not None
@@ -171,6 +191,13 @@ def acting_countries(article: str, known: Iterable[Actor] = ()) -> list[Actor]:
             forms.append(match.group())
         if code not in acting and _acts(article, match):
             acting.add(code)
+            # The whole list acts: "Italy, the United Kingdom, Latvia and Australia have all
+            # expressed their readiness".
+            listed = _listed_before(article, match)
+            if listed:
+                start = match.start() - (len(listed.string) - listed.start(0))
+                for other in pattern.finditer(article, start, match.start()):
+                    acting.add(code_of[other.group()])
     found = []
     for code, present in seen.items():  # dicts keep the order of first mention
         name = country_names()[code][0]

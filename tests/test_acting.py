@@ -29,6 +29,13 @@ def names(article: str, known: list[Actor] | None = None) -> list[str]:
         ("“Cambodia has until now not received an answer,” he said.", ["Cambodia"]),
         ("Since 2001, when Cambodia signed an agreement, 200 were sent.", ["Cambodia"]),
         ("Romania offered to become a transit point.", ["Romania"]),
+        # A list that is the subject acts whole; one after a preposition does not.
+        (
+            "Earlier, Italy, the United Kingdom and Australia have all expressed readiness.",
+            ["Italy", "United Kingdom", "Australia"],
+        ),
+        ("Thailand and Cambodia have agreed to talks.", ["Thailand", "Cambodia"]),
+        ("Buhari says the war between Russia and Ukraine is allowing arms to flow.", []),
         # Not the subject of a verb.
         ("The quarterly report by China's chief environmental regulator is out.", []),
         ("The UN-backed tribunal in Cambodia has warned defense lawyers.", []),
