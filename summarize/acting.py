@@ -23,7 +23,7 @@ from functools import cache
 
 from babel import Locale
 
-from summarize.names import ORG_HEADS, mentioned_names, name_keys
+from summarize.names import CAPITALISED, ORG_HEADS, mentioned_names, name_keys
 from summarize.schema import Actor, Briefing
 
 __all__ = [
@@ -114,8 +114,10 @@ def _country_mentions() -> tuple[re.Pattern[str], dict[str, str]]:
 
 # The last names of a list ending in "and"/"or" ("Italy, the United Kingdom, Latvia and"), and
 # what comes before the list.
+# Its names are split by commas only, so that a run of capitalised words is read one way (a
+# list split at any space backtracks exponentially on a title-case line).
 _LIST_BEFORE = re.compile(
-    r"(?:^|(\w+),?\s+)(?:(?:the\s+)?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*,?\s+)+"
+    rf"(?:^|(\w+),?\s+)(?:(?:the\s+)?{CAPITALISED},\s+)*(?:the\s+)?{CAPITALISED},?\s+"
     r"(?:and|or)\s+(?:the\s+)?$"
 )
 _PREPOSITIONS = {
@@ -236,7 +238,7 @@ def acting_organisations(article: str, known: Iterable[Actor] = ()) -> list[Acto
         for name in mentioned_names(article, limit=10_000)
         if len(name.split()) > 1
         and name.split()[-1].casefold() in ORG_HEADS - _COUNTRY_HEADS
-        and not country_of(name)
+        and not _country_of(name)
     ]
     for acronym in dict.fromkeys(m.group() for m in _ACRONYM.finditer(article)):
         body = rf"\b{acronym}\s+{_BODY}\b|\b{_BODY}\s*\({acronym}\)"
@@ -259,7 +261,7 @@ def acting_organisations(article: str, known: Iterable[Actor] = ()) -> list[Acto
     return [actor for _, actor in sorted(found, key=lambda pair: pair[0])]
 
 
-def country_of(name: str) -> str | None:
+def _country_of(name: str) -> str | None:
     """The code of the country ``name`` is one of the names of, if any."""
     return _country_mentions()[1].get(name)
 

@@ -26,6 +26,7 @@ from rapidfuzz import fuzz
 
 from summarize.acting import acts, add_acting_actors
 from summarize.grounding import ArticleIndex, ground_quote
+from summarize.names import CAPITALISED
 from summarize.prompts import EXAMPLES
 from summarize.schema import Actor, Briefing, Position, Quote
 
@@ -158,10 +159,9 @@ _REPORTS = re.compile(
 )
 # What precedes a mention of a place: a preposition of place, "the", and maybe the places
 # listed before it ("in Africa and Southeast Asia", "in Benin, Togo and West Africa").
-_CAPITALISED = r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*"
 _AT_A_PLACE = re.compile(
     r"\b(?:in|at|across|throughout|near|into|around|during|inside|outside)\s+(?:the\s+)?"
-    rf"(?:{_CAPITALISED}\s*(?:,|\band\b|\bor\b)\s*)*$"
+    rf"(?:{CAPITALISED}\s*(?:,|\band\b|\bor\b)\s*)*$"
 )
 
 

@@ -11,7 +11,15 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-__all__ = ["ORG_HEADS", "mentioned_names", "name_key", "name_keys", "names_match", "surname"]
+__all__ = [
+    "CAPITALISED",
+    "ORG_HEADS",
+    "mentioned_names",
+    "name_key",
+    "name_keys",
+    "names_match",
+    "surname",
+]
 
 # Words that are titles on their own when a name follows: "President Macron", "Dr. Osei".
 _TITLES = frozenset(
@@ -143,6 +151,9 @@ def names_match(
 # --- names mentioned in an article ----------------------------------------------------------
 
 # A capitalised word ("Zelenskyy", "Mock-Gruet", "O'Neill", "Lévy"), optionally possessive.
+# A run of capitalised words ("Public Utilities Commission", "U.S."), for the rules that look
+# around a name in running text.
+CAPITALISED = r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*"
 _CAP_WORD = r"[^\W\d_a-z][\w’'-]*"
 # Lower-case particles that may sit inside a name ("Charles de Gaulle", "Ursula von der Leyen").
 _PARTICLES = r"(?:de|du|da|di|del|der|den|van|von|la|le|al|bin|ibn)"

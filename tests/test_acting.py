@@ -158,3 +158,10 @@ def test_a_country_whose_government_body_is_an_actor_is_not_added_again() -> Non
     army = Actor(name="US Army", kind="organization")
     diplomat = Actor(name="Senior diplomat", kind="organization", aliases=["US government"])
     assert names(article, [army, diplomat]) == ["United States", "Cambodia"]
+
+
+def test_a_title_case_line_is_read_in_linear_time() -> None:
+    # A list split at any space backtracked exponentially: 22 capitalised words took seconds.
+    line = " ".join(["Word"] * 200) + " 5 and Thailand has said so."
+    assert names(line) == ["Thailand"]
+    assert names(" ".join(["Word"] * 200) + " between Russia and Thailand is a border.") == []
