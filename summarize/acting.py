@@ -23,6 +23,7 @@ from functools import cache
 
 from babel import Locale
 
+from summarize.merge import actor_keys
 from summarize.names import CAPITALISED, ORG_HEADS, mentioned_names, name_keys
 from summarize.schema import Actor, Briefing
 
@@ -181,7 +182,7 @@ def acting_countries(article: str, known: Iterable[Actor] = ()) -> list[Actor]:
     mention, except those a ``known`` actor already stands for (by a name, an alias or as a
     body of its state: "US State Department") or is named like."""
     known = list(known)
-    keys = set().union(*(name_keys(a.name, a.aliases, person=a.kind == "person") for a in known))
+    keys = set().union(*map(actor_keys, known))
     represented = _state_bodies(known)
     pattern, code_of = _country_mentions()
     seen: dict[str, list[str]] = {}  # code -> the names the article uses, in order
@@ -231,7 +232,7 @@ def acting_organisations(article: str, known: Iterable[Actor] = ()) -> list[Acto
     mention, except those a ``known`` actor already stands for (by a name, an alias or its
     initials: "NEC" of "National Election Committee")."""
     known = list(known)
-    keys = set().union(*(name_keys(a.name, a.aliases, person=a.kind == "person") for a in known))
+    keys = set().union(*map(actor_keys, known))
     initials = {_initials(a.name) for a in known if len(a.name.split()) > 1}
     candidates = [
         name

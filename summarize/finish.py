@@ -195,7 +195,7 @@ def drop_bystanders(briefing: Briefing, article: str) -> Briefing:
             or is_place(actor, article)
             or (actor.kind in _SETTING_KINDS and not acts(actor, article))
         ):
-            log.info("dropped %s: a place or a reporter of the story, not an actor", actor.name)
+            log.info("dropped %s: a place, a setting or a reporter, not an actor", actor.name)
             continue
         actors.append(actor)
     return briefing.model_copy(update={"actors": actors})

@@ -38,6 +38,7 @@ from markupsafe import Markup
 
 from summarize.chunking import split_sentences
 from summarize.grounding import normalise
+from summarize.merge import actor_keys
 from summarize.names import name_key, name_keys
 from summarize.render import source_parts
 from summarize.schema import Actor, Briefing
@@ -110,7 +111,7 @@ def contrast_ratio(foreground: str, background: str) -> float:
 def _actor_index(name: str, actors: Sequence[Actor]) -> int | None:
     """The actor ``name`` refers to (name, alias or a person's surname), as merge.py matches."""
     exact = name_key(name)
-    keyed = [name_keys(a.name, a.aliases, person=a.kind == "person") for a in actors]
+    keyed = [actor_keys(a) for a in actors]
     for i, keys in enumerate(keyed):
         if exact in keys:
             return i

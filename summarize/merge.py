@@ -25,6 +25,7 @@ from summarize.schema import (
 )
 
 __all__ = [
+    "actor_keys",
     "canonical_actor",
     "draft_to_briefing",
     "merge_actors",
@@ -40,7 +41,8 @@ _SAME_QUESTION = 85.0
 _SUMMARY_SENTENCES = 6
 
 
-def _keys(actor: Actor) -> set[str]:
+def actor_keys(actor: Actor) -> set[str]:
+    """The keys of an actor's name and aliases (a person's surname among them)."""
     return name_keys(actor.name, actor.aliases, person=actor.kind == "person")
 
 
@@ -127,7 +129,7 @@ def merge_actors(actors: list[Actor]) -> list[Actor]:
     for actor in _to_people(actors):
         if not actor.name.strip():
             continue
-        these, own = _keys(actor), _name_keys(actor)
+        these, own = actor_keys(actor), _name_keys(actor)
         for i, existing in enumerate(merged):
             if own & keys[i] or these & named[i]:
                 # Keep the fullest name; everything else becomes an alias.
@@ -161,10 +163,10 @@ def canonical_actor(name: str, actors: list[Actor]) -> Actor | None:
     wanted = name_keys(name)
     exact = name_key(name)
     for actor in actors:
-        if exact in _keys(actor):
+        if exact in actor_keys(actor):
             return actor
     for actor in actors:
-        if wanted & _keys(actor):
+        if wanted & actor_keys(actor):
             return actor
     return None
 

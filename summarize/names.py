@@ -150,10 +150,10 @@ def names_match(
 
 # --- names mentioned in an article ----------------------------------------------------------
 
-# A capitalised word ("Zelenskyy", "Mock-Gruet", "O'Neill", "Lévy"), optionally possessive.
 # A run of capitalised words ("Public Utilities Commission", "U.S."), for the rules that look
 # around a name in running text.
 CAPITALISED = r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*"
+# A capitalised word ("Zelenskyy", "Mock-Gruet", "O'Neill", "Lévy"), optionally possessive.
 _CAP_WORD = r"[^\W\d_a-z][\w’'-]*"
 # Lower-case particles that may sit inside a name ("Charles de Gaulle", "Ursula von der Leyen").
 _PARTICLES = r"(?:de|du|da|di|del|der|den|van|von|la|le|al|bin|ibn)"

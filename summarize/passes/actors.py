@@ -12,7 +12,7 @@ import re
 
 from pydantic import Field
 
-from summarize.merge import merge_actors
+from summarize.merge import actor_keys, merge_actors
 from summarize.names import name_keys
 from summarize.passes.base import Caller, PartContext, coerce_actor
 from summarize.retry import parse_json_object
@@ -73,7 +73,7 @@ def checklist(context: PartContext) -> tuple[list[str], list[str]]:
 def missing_people(context: PartContext, actors: list[Actor]) -> list[Actor]:
     """People whose views attribution found, with full names, whom the model left out (small
     models stop listing before the people who appear late in an article)."""
-    known = set().union(*(merge_keys(a) for a in actors)) if actors else set()
+    known = set().union(*(actor_keys(a) for a in actors)) if actors else set()
     missing = []
     for holder in context.analysis.actors:
         if holder.kind != "person" or len(holder.name.split()) < 2:
@@ -83,10 +83,6 @@ def missing_people(context: PartContext, actors: list[Actor]) -> list[Actor]:
         if any(context.contains(s) for s in context.analysis.evidence_for(holder.name)):
             missing.append(Actor(name=holder.name, aliases=list(holder.aliases), kind="person"))
     return missing[: max(0, MAX_ACTORS + _EXTRA_PEOPLE - len(actors))]
-
-
-def merge_keys(actor: Actor) -> set[str]:
-    return name_keys(actor.name, actor.aliases, person=actor.kind == "person")
 
 
 async def run(caller: Caller, context: PartContext) -> list[Actor]:
